@@ -1,0 +1,1 @@
+//! Fieldsync client.

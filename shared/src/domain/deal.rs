@@ -1,0 +1,257 @@
+//! Quotations (报价) and orders (订单/合同): documents made of priced lines.
+
+use std::collections::BTreeMap;
+
+use autosurgeon::{Hydrate, Reconcile};
+use chrono::{DateTime, NaiveDate, Utc};
+use rust_decimal::Decimal;
+use serde::{Deserialize, Serialize};
+
+use super::{Position, Voided};
+use crate::RecordId;
+use crate::money::{self, Currency};
+use crate::validate::{Problem, Validation};
+use crate::word_enum;
+
+/// One priced line of a quotation or order.
+#[derive(Debug, Clone, PartialEq, Eq, Reconcile, Hydrate, Serialize, Deserialize)]
+pub struct Line {
+    /// Product code.
+    pub product: String,
+    /// Description shown to the customer.
+    pub description: Option<String>,
+    /// Quantity, greater than zero.
+    #[autosurgeon(with = "crate::codec::decimal")]
+    pub quantity: Decimal,
+    /// Unit price before discount.
+    #[autosurgeon(with = "crate::codec::decimal")]
+    pub unit_price: Decimal,
+    /// Discount in percent, 0 to 100.
+    #[autosurgeon(with = "crate::codec::decimal")]
+    pub discount_pct: Decimal,
+    /// Order among the lines.
+    pub position: Position,
+}
+
+impl Line {
+    /// The line's amount by the rounding rule in [`crate::money`].
+    pub fn amount(&self, currency: Currency) -> Decimal {
+        money::line_amount(self.quantity, self.unit_price, self.discount_pct, currency)
+    }
+
+    fn validate_into(&self, key: &str, v: &mut Validation) {
+        let field = |name: &str| format!("lines.{key}.{name}");
+        v.require(&field("product"), &self.product);
+        if self.quantity <= Decimal::ZERO {
+            v.push(
+                field("quantity"),
+                Problem::NotPositive(self.quantity.to_string()),
+            );
+        }
+        if self.unit_price.is_sign_negative() && !self.unit_price.is_zero() {
+            v.push(
+                field("unit_price"),
+                Problem::Negative(self.unit_price.to_string()),
+            );
+        }
+        if let Err(mut e) = money::check_percent(&field("discount_pct"), self.discount_pct) {
+            v.errors.append(&mut e.errors);
+        }
+    }
+}
+
+/// Lines in position order (ties broken by key, so every replica agrees).
+pub fn lines_in_order(lines: &BTreeMap<String, Line>) -> Vec<(&String, &Line)> {
+    let mut items: Vec<_> = lines.iter().collect();
+    items.sort_by_key(|(key, line)| (line.position, *key));
+    items
+}
+
+/// The total of a set of lines: the sum of the rounded line amounts.
+pub fn lines_total(lines: &BTreeMap<String, Line>, currency: Currency) -> Decimal {
+    lines.values().map(|line| line.amount(currency)).sum()
+}
+
+/// The largest discount on any line, in percent.
+pub fn max_discount(lines: &BTreeMap<String, Line>) -> Decimal {
+    lines
+        .values()
+        .map(|line| line.discount_pct)
+        .max()
+        .unwrap_or(Decimal::ZERO)
+}
+
+fn validate_lines(lines: &BTreeMap<String, Line>, v: &mut Validation) {
+    for (key, line) in lines {
+        line.validate_into(key, v);
+    }
+}
+
+word_enum! {
+    /// Where a quotation stands.
+    pub enum QuoteStatus {
+        /// Being written.
+        Draft = ("draft", "Draft", "草稿"),
+        /// Waiting for a manager's approval.
+        Submitted = ("submitted", "Awaiting approval", "待审批"),
+        /// Approved by a manager with the authority.
+        Approved = ("approved", "Approved", "已批准"),
+        /// Refused by a manager.
+        Rejected = ("rejected", "Rejected", "已驳回"),
+        /// Sent to the customer.
+        Sent = ("sent", "Sent", "已发送"),
+        /// Accepted by the customer.
+        Accepted = ("accepted", "Accepted", "已接受"),
+        /// Lost or expired.
+        Lost = ("lost", "Lost", "已失效"),
+    }
+}
+
+/// A quotation.
+#[derive(Debug, Clone, PartialEq, Eq, Reconcile, Hydrate, Serialize, Deserialize)]
+pub struct Quotation {
+    /// Human-facing number, e.g. `Q-20261129-3F2A`.
+    pub number: String,
+    /// The customer quoted.
+    pub customer_id: RecordId,
+    /// The salesperson who wrote it (user name).
+    pub salesperson: String,
+    /// Currency of every price on it.
+    pub currency: Currency,
+    /// Lines, keyed by line id.
+    pub lines: BTreeMap<String, Line>,
+    /// Last day the prices hold.
+    #[autosurgeon(with = "crate::codec::opt_date")]
+    pub valid_until: Option<NaiveDate>,
+    /// Delivery terms.
+    pub delivery_terms: Option<String>,
+    /// Payment terms.
+    pub payment_terms: Option<String>,
+    /// Status.
+    pub status: QuoteStatus,
+    /// Free notes.
+    pub notes: Option<String>,
+    /// When the record was created.
+    #[autosurgeon(with = "crate::codec::instant")]
+    pub created_at: DateTime<Utc>,
+    /// Set when the record is voided.
+    pub voided: Option<Voided>,
+}
+
+impl Quotation {
+    /// The quotation's total.
+    pub fn total(&self) -> Decimal {
+        lines_total(&self.lines, self.currency)
+    }
+
+    /// Checks the rules every quotation must satisfy.
+    pub fn validate(&self) -> Result<(), Validation> {
+        let mut v = Validation::default();
+        v.require("number", &self.number);
+        v.require("salesperson", &self.salesperson);
+        validate_lines(&self.lines, &mut v);
+        v.finish()
+    }
+}
+
+word_enum! {
+    /// Where an order stands.
+    pub enum OrderStatus {
+        /// Being written.
+        Draft = ("draft", "Draft", "草稿"),
+        /// Signed and confirmed.
+        Confirmed = ("confirmed", "Confirmed", "已确认"),
+        /// Goods delivered.
+        Delivered = ("delivered", "Delivered", "已发货"),
+        /// Invoiced.
+        Invoiced = ("invoiced", "Invoiced", "已开票"),
+        /// Paid in full.
+        Paid = ("paid", "Paid", "已回款"),
+        /// Cancelled in writing (the record is kept).
+        Cancelled = ("cancelled", "Cancelled", "已取消"),
+    }
+}
+
+/// An order (contract).
+#[derive(Debug, Clone, PartialEq, Eq, Reconcile, Hydrate, Serialize, Deserialize)]
+pub struct Order {
+    /// Contract number, e.g. `O-20261129-7C1D`.
+    pub number: String,
+    /// The quotation it came from, if any.
+    pub quotation_id: Option<RecordId>,
+    /// The customer.
+    pub customer_id: RecordId,
+    /// The salesperson responsible (user name).
+    pub salesperson: String,
+    /// The dealer that supplies the goods, if not the company itself.
+    pub dealer_id: Option<RecordId>,
+    /// Currency of every price on it.
+    pub currency: Currency,
+    /// Lines, keyed by line id.
+    pub lines: BTreeMap<String, Line>,
+    /// Delivery deadline.
+    #[autosurgeon(with = "crate::codec::opt_date")]
+    pub delivery_deadline: Option<NaiveDate>,
+    /// Delivery place; the region delivered into is what the 窜货 rule checks.
+    pub delivery_place: Option<String>,
+    /// Region (territory code) the goods are delivered into.
+    pub delivery_region: Option<String>,
+    /// Shipping method and who pays freight.
+    pub shipping: Option<String>,
+    /// Payment terms.
+    pub payment_terms: Option<String>,
+    /// Payment deadline.
+    #[autosurgeon(with = "crate::codec::opt_date")]
+    pub payment_due: Option<NaiveDate>,
+    /// Status.
+    pub status: OrderStatus,
+    /// When the record was created.
+    #[autosurgeon(with = "crate::codec::instant")]
+    pub created_at: DateTime<Utc>,
+    /// Set when the record is voided.
+    pub voided: Option<Voided>,
+}
+
+impl Order {
+    /// An order copying a quotation's customer, currency, lines and terms.
+    pub fn from_quotation(
+        quotation_id: RecordId,
+        quotation: &Quotation,
+        number: String,
+        salesperson: String,
+        now: DateTime<Utc>,
+    ) -> Self {
+        Self {
+            number,
+            quotation_id: Some(quotation_id),
+            customer_id: quotation.customer_id,
+            salesperson,
+            dealer_id: None,
+            currency: quotation.currency,
+            lines: quotation.lines.clone(),
+            delivery_deadline: None,
+            delivery_place: None,
+            delivery_region: None,
+            shipping: None,
+            payment_terms: quotation.payment_terms.clone(),
+            payment_due: None,
+            status: OrderStatus::Draft,
+            created_at: now,
+            voided: None,
+        }
+    }
+
+    /// The order's total.
+    pub fn total(&self) -> Decimal {
+        lines_total(&self.lines, self.currency)
+    }
+
+    /// Checks the rules every order must satisfy.
+    pub fn validate(&self) -> Result<(), Validation> {
+        let mut v = Validation::default();
+        v.require("number", &self.number);
+        v.require("salesperson", &self.salesperson);
+        validate_lines(&self.lines, &mut v);
+        v.finish()
+    }
+}

@@ -1,0 +1,469 @@
+//! Projection: the plain rows derived from a record, so that lists, searches and reports are
+//! SQL queries, never walks over documents.
+//!
+//! The client and the server both keep these tables. The tables' definitions and the rows live
+//! here so that both sides derive the same rows from the same record; each side only executes
+//! the SQL. Every table's first column is `doc_id`: re-projecting a record deletes its rows from
+//! the tables of its kind and inserts the new ones, in the same transaction as the document
+//! write.
+
+use rust_decimal::Decimal;
+
+use crate::domain::{lines_in_order, max_discount};
+use crate::money::{self, Currency};
+use crate::record::Record;
+use crate::{RecordId, RecordKind};
+
+/// A column's type.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ColType {
+    /// Text (including exact decimal amounts as their canonical text).
+    Text,
+    /// A 64-bit integer (including booleans as 0 and 1).
+    Int,
+}
+
+/// A projection table.
+#[derive(Debug, PartialEq, Eq)]
+pub struct Table {
+    /// The table name.
+    pub name: &'static str,
+    /// Columns after `doc_id`, with their types.
+    pub columns: &'static [(&'static str, ColType)],
+    /// Columns to index.
+    pub indexes: &'static [&'static str],
+}
+
+/// One value in a row.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Cell {
+    /// SQL NULL.
+    Null,
+    /// An integer.
+    Int(i64),
+    /// Text.
+    Text(String),
+}
+
+impl From<Option<String>> for Cell {
+    fn from(value: Option<String>) -> Self {
+        value.map_or(Cell::Null, Cell::Text)
+    }
+}
+
+impl From<&Option<String>> for Cell {
+    fn from(value: &Option<String>) -> Self {
+        value.clone().into()
+    }
+}
+
+impl From<String> for Cell {
+    fn from(value: String) -> Self {
+        Cell::Text(value)
+    }
+}
+
+impl From<&str> for Cell {
+    fn from(value: &str) -> Self {
+        Cell::Text(value.to_string())
+    }
+}
+
+impl From<bool> for Cell {
+    fn from(value: bool) -> Self {
+        Cell::Int(i64::from(value))
+    }
+}
+
+impl From<i64> for Cell {
+    fn from(value: i64) -> Self {
+        Cell::Int(value)
+    }
+}
+
+fn text<T: ToString>(value: Option<T>) -> Cell {
+    value.map(|v| v.to_string()).into()
+}
+
+fn amount(value: Decimal, currency: Currency) -> Cell {
+    Cell::Text(money::format_amount(value, currency))
+}
+
+use ColType::{Int, Text};
+
+/// Customers.
+pub static CUSTOMERS: Table = Table {
+    name: "customers",
+    columns: &[
+        ("name", Text),
+        ("region", Text),
+        ("salesperson", Text),
+        ("kind", Text),
+        ("grade", Text),
+        ("lifecycle", Text),
+        ("phone", Text),
+        ("tax_id", Text),
+        ("address", Text),
+        ("credit_limit", Text),
+        ("currency", Text),
+        ("route", Int),
+        ("created_at", Text),
+        ("voided", Int),
+    ],
+    indexes: &["name", "region", "tax_id", "phone"],
+};
+
+/// Dealers; `authorised_regions` is a comma-separated list.
+pub static DEALERS: Table = Table {
+    name: "dealers",
+    columns: &[
+        ("name", Text),
+        ("region", Text),
+        ("authorised_regions", Text),
+        ("phone", Text),
+        ("tax_id", Text),
+        ("created_at", Text),
+        ("voided", Int),
+    ],
+    indexes: &["name", "region"],
+};
+
+/// Products: the price list.
+pub static PRODUCTS: Table = Table {
+    name: "products",
+    columns: &[
+        ("code", Text),
+        ("name", Text),
+        ("unit", Text),
+        ("list_price", Text),
+        ("currency", Text),
+        ("voided", Int),
+    ],
+    indexes: &["code"],
+};
+
+/// Visits.
+pub static VISITS: Table = Table {
+    name: "visits",
+    columns: &[
+        ("customer_id", Text),
+        ("dealer_id", Text),
+        ("salesperson", Text),
+        ("planned_at", Text),
+        ("actual_at", Text),
+        ("local_date", Text),
+        ("time_zone", Text),
+        ("place", Text),
+        ("purpose", Text),
+        ("outcome", Text),
+        ("follow_up", Text),
+        ("stock_lines", Int),
+        ("created_at", Text),
+        ("voided", Int),
+    ],
+    indexes: &["customer_id", "local_date"],
+};
+
+/// Stock seen on visits, one row per stock line (what the 窜货 rule reads).
+pub static VISIT_STOCK: Table = Table {
+    name: "visit_stock",
+    columns: &[
+        ("line_id", Text),
+        ("product", Text),
+        ("code", Text),
+        ("quantity", Text),
+        ("position", Int),
+    ],
+    indexes: &["code"],
+};
+
+/// Quotations.
+pub static QUOTATIONS: Table = Table {
+    name: "quotations",
+    columns: &[
+        ("number", Text),
+        ("customer_id", Text),
+        ("salesperson", Text),
+        ("currency", Text),
+        ("status", Text),
+        ("line_count", Int),
+        ("total", Text),
+        ("max_discount", Text),
+        ("valid_until", Text),
+        ("created_at", Text),
+        ("voided", Int),
+    ],
+    indexes: &["customer_id", "number"],
+};
+
+/// Orders.
+pub static ORDERS: Table = Table {
+    name: "orders",
+    columns: &[
+        ("number", Text),
+        ("quotation_id", Text),
+        ("customer_id", Text),
+        ("dealer_id", Text),
+        ("salesperson", Text),
+        ("currency", Text),
+        ("status", Text),
+        ("line_count", Int),
+        ("total", Text),
+        ("delivery_deadline", Text),
+        ("delivery_region", Text),
+        ("created_at", Text),
+        ("voided", Int),
+    ],
+    indexes: &["customer_id", "number"],
+};
+
+/// Lines of quotations and orders, one row each, with the line's rounded amount.
+pub static DEAL_LINES: Table = Table {
+    name: "deal_lines",
+    columns: &[
+        ("line_id", Text),
+        ("product", Text),
+        ("quantity", Text),
+        ("unit_price", Text),
+        ("discount_pct", Text),
+        ("amount", Text),
+        ("position", Int),
+    ],
+    indexes: &["product"],
+};
+
+/// Every projection table.
+pub static TABLES: [&Table; 8] = [
+    &CUSTOMERS,
+    &DEALERS,
+    &PRODUCTS,
+    &VISITS,
+    &VISIT_STOCK,
+    &QUOTATIONS,
+    &ORDERS,
+    &DEAL_LINES,
+];
+
+/// The tables a record kind projects into.
+pub fn tables_for(kind: RecordKind) -> &'static [&'static Table] {
+    static CUSTOMER: [&Table; 1] = [&CUSTOMERS];
+    static DEALER: [&Table; 1] = [&DEALERS];
+    static PRODUCT: [&Table; 1] = [&PRODUCTS];
+    static VISIT: [&Table; 2] = [&VISITS, &VISIT_STOCK];
+    static QUOTATION: [&Table; 2] = [&QUOTATIONS, &DEAL_LINES];
+    static ORDER: [&Table; 2] = [&ORDERS, &DEAL_LINES];
+    match kind {
+        RecordKind::Customer => &CUSTOMER,
+        RecordKind::Dealer => &DEALER,
+        RecordKind::Product => &PRODUCT,
+        RecordKind::Visit => &VISIT,
+        RecordKind::Quotation => &QUOTATION,
+        RecordKind::Order => &ORDER,
+    }
+}
+
+/// SQL that creates every projection table and index (SQLite and PostgreSQL alike).
+pub fn ddl() -> String {
+    let mut sql = String::new();
+    for table in TABLES {
+        let columns: Vec<String> = table
+            .columns
+            .iter()
+            .map(|(name, ty)| format!("{name} {}", if *ty == Int { "BIGINT" } else { "TEXT" }))
+            .collect();
+        sql.push_str(&format!(
+            "CREATE TABLE IF NOT EXISTS {} (doc_id TEXT NOT NULL, {});\n",
+            table.name,
+            columns.join(", ")
+        ));
+        sql.push_str(&format!(
+            "CREATE INDEX IF NOT EXISTS {0}_doc ON {0} (doc_id);\n",
+            table.name
+        ));
+        for column in table.indexes {
+            sql.push_str(&format!(
+                "CREATE INDEX IF NOT EXISTS {0}_{1} ON {0} ({1});\n",
+                table.name, column
+            ));
+        }
+    }
+    sql
+}
+
+/// The rows of one record: `(table, cells after doc_id)`.
+pub type Rows = Vec<(&'static Table, Vec<Cell>)>;
+
+/// Derives the rows of a record.
+pub fn project(record: &Record) -> Rows {
+    let voided = Cell::from(record.voided().is_some());
+    match record {
+        Record::Customer(c) => vec![(
+            &CUSTOMERS,
+            vec![
+                c.name.as_str().into(),
+                (&c.region).into(),
+                (&c.salesperson).into(),
+                c.kind.as_str().into(),
+                c.grade.as_str().into(),
+                c.lifecycle.as_str().into(),
+                (&c.basics.phone).into(),
+                (&c.basics.tax_id).into(),
+                (&c.basics.address).into(),
+                text(c.credit.limit),
+                c.credit.currency.code().into(),
+                c.route.map_or(Cell::Null, |r| {
+                    Cell::Int(i64::try_from(r).unwrap_or(i64::MAX))
+                }),
+                c.created_at.to_rfc3339().into(),
+                voided,
+            ],
+        )],
+        Record::Dealer(d) => vec![(
+            &DEALERS,
+            vec![
+                d.name.as_str().into(),
+                (&d.region).into(),
+                d.authorised_regions
+                    .keys()
+                    .cloned()
+                    .collect::<Vec<_>>()
+                    .join(",")
+                    .into(),
+                (&d.phone).into(),
+                (&d.tax_id).into(),
+                d.created_at.to_rfc3339().into(),
+                voided,
+            ],
+        )],
+        Record::Product(p) => vec![(
+            &PRODUCTS,
+            vec![
+                p.code.as_str().into(),
+                p.name.as_str().into(),
+                p.unit.as_str().into(),
+                money::canonical(p.list_price).into(),
+                p.currency.code().into(),
+                voided,
+            ],
+        )],
+        Record::Visit(v) => {
+            let mut rows = vec![(
+                &VISITS,
+                vec![
+                    v.customer_id.to_string().into(),
+                    text(v.dealer_id),
+                    v.salesperson.as_str().into(),
+                    text(v.planned_at.map(|t| t.to_rfc3339())),
+                    text(v.actual_at.map(|t| t.to_rfc3339())),
+                    text(v.local_date()),
+                    v.time_zone.name().into(),
+                    (&v.place).into(),
+                    (&v.purpose).into(),
+                    (&v.outcome).into(),
+                    text(v.follow_up),
+                    Cell::Int(v.stock_seen.len() as i64),
+                    v.created_at.to_rfc3339().into(),
+                    voided,
+                ],
+            )];
+            rows.extend(v.stock_in_order().into_iter().map(|(key, s)| {
+                (
+                    &VISIT_STOCK,
+                    vec![
+                        key.as_str().into(),
+                        s.product.as_str().into(),
+                        (&s.code).into(),
+                        money::canonical(s.quantity).into(),
+                        Cell::Int(s.position),
+                    ],
+                )
+            }));
+            rows
+        }
+        Record::Quotation(q) => {
+            let mut rows = vec![(
+                &QUOTATIONS,
+                vec![
+                    q.number.as_str().into(),
+                    q.customer_id.to_string().into(),
+                    q.salesperson.as_str().into(),
+                    q.currency.code().into(),
+                    q.status.as_str().into(),
+                    Cell::Int(q.lines.len() as i64),
+                    amount(q.total(), q.currency),
+                    money::canonical(max_discount(&q.lines)).into(),
+                    text(q.valid_until),
+                    q.created_at.to_rfc3339().into(),
+                    voided,
+                ],
+            )];
+            rows.extend(line_rows(&q.lines, q.currency));
+            rows
+        }
+        Record::Order(o) => {
+            let mut rows = vec![(
+                &ORDERS,
+                vec![
+                    o.number.as_str().into(),
+                    text(o.quotation_id),
+                    o.customer_id.to_string().into(),
+                    text(o.dealer_id),
+                    o.salesperson.as_str().into(),
+                    o.currency.code().into(),
+                    o.status.as_str().into(),
+                    Cell::Int(o.lines.len() as i64),
+                    amount(o.total(), o.currency),
+                    text(o.delivery_deadline),
+                    (&o.delivery_region).into(),
+                    o.created_at.to_rfc3339().into(),
+                    voided,
+                ],
+            )];
+            rows.extend(line_rows(&o.lines, o.currency));
+            rows
+        }
+    }
+}
+
+fn line_rows(
+    lines: &std::collections::BTreeMap<String, crate::domain::Line>,
+    currency: Currency,
+) -> Rows {
+    lines_in_order(lines)
+        .into_iter()
+        .map(|(key, line)| {
+            (
+                &DEAL_LINES,
+                vec![
+                    key.as_str().into(),
+                    line.product.as_str().into(),
+                    money::canonical(line.quantity).into(),
+                    money::canonical(line.unit_price).into(),
+                    money::canonical(line.discount_pct).into(),
+                    amount(line.amount(currency), currency),
+                    Cell::Int(line.position),
+                ],
+            )
+        })
+        .collect()
+}
+
+/// The id column's value for a record's rows.
+pub fn doc_id_cell(id: RecordId) -> Cell {
+    Cell::Text(id.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_row_matches_its_table() {
+        let now = chrono::Utc::now();
+        let record = Record::Customer(crate::domain::Customer::new("上海某某有限公司", now));
+        for (table, cells) in project(&record) {
+            assert_eq!(table.columns.len(), cells.len(), "table {}", table.name);
+        }
+        assert!(ddl().contains("CREATE TABLE IF NOT EXISTS customers"));
+    }
+}
