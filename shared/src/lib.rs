@@ -12,6 +12,7 @@ pub mod i18n;
 pub mod ids;
 pub mod money;
 pub mod projection;
+pub mod protocol;
 pub mod record;
 pub mod validate;
 
