@@ -6,13 +6,13 @@
 //! supersedes all of them, on every replica, once synced.
 
 use automerge::{AutoCommit, ChangeHash, ObjId, ObjType, Prop, ROOT, ReadDoc, Value};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use super::tree::Tree;
 use super::{CommitMeta, DocError};
 
 /// One of the values a conflicting field holds.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ConflictValue {
     /// The value, as JSON.
     pub value: serde_json::Value,

@@ -48,12 +48,18 @@ pub fn history(doc: &mut AutoCommit) -> Vec<HistoryEntry> {
         .into_iter()
         .map(|(hash, deps, actor, time, message)| {
             let patches = doc.diff(&deps, &[hash]);
+            let mut edits = summarise(doc, &patches);
+            if deps.is_empty() {
+                // A record's first change writes every field; the empty ones and the document's
+                // own bookkeeping keys say nothing to a person.
+                edits.retain(|e| !e.value.is_null() && !e.path.starts_with('$'));
+            }
             HistoryEntry {
                 hash: hash.to_string(),
                 actor,
                 time: DateTime::from_timestamp(time, 0),
                 message: message.unwrap_or_default(),
-                edits: summarise(doc, &patches),
+                edits,
             }
         })
         .collect()

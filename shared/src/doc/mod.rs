@@ -117,6 +117,19 @@ pub fn apply_incremental(doc: &mut AutoCommit, bytes: &[u8]) -> Result<(), DocEr
     guarded("applying changes", || doc.load_incremental(bytes)).map(|_| ())
 }
 
+/// Parses the bytes of one change, as stored or received.
+pub fn parse_change(bytes: &[u8]) -> Result<automerge::Change, DocError> {
+    match catch_unwind(AssertUnwindSafe(|| {
+        automerge::Change::from_bytes(bytes.to_vec())
+    })) {
+        Ok(Ok(change)) => Ok(change),
+        Ok(Err(error)) => Err(DocError::Corrupt(format!("change: {error}"))),
+        Err(_) => Err(DocError::Corrupt(
+            "change: the decoder gave up on these bytes".into(),
+        )),
+    }
+}
+
 /// Creates a document for a new record and commits it.
 pub fn create<T: RecordType>(
     actor: &ActorId,

@@ -1,0 +1,274 @@
+//! The `fieldsync` command line: every action as a subcommand, tables for people and `--json`
+//! for scripts. Errors go to stderr with a non-zero exit status and name the field at fault.
+
+mod catalog;
+mod customer;
+mod deal;
+mod output;
+mod parse;
+mod records;
+mod visit;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+use serde_json::{Value, json};
+use shared::domain::{Line, lines_in_order};
+use shared::i18n::Lang;
+use shared::money::{self, Currency};
+use shared::{Record, RecordId, RecordKind};
+
+pub use output::Output;
+
+use crate::error::ClientError;
+use crate::home;
+use crate::store::Store;
+
+/// Fieldsync: customers, visits, quotations and orders on a laptop that is often offline.
+#[derive(Debug, Parser)]
+#[command(name = "fieldsync", version, about)]
+pub struct Cli {
+    /// Data directory (default: $FIELDSYNC_HOME, else the platform's data directory).
+    #[arg(long, global = true)]
+    home: Option<PathBuf>,
+    /// Print machine-readable JSON.
+    #[arg(long, global = true)]
+    json: bool,
+    /// Language for people: en or zh-CN (default: from $LANG).
+    #[arg(long, global = true)]
+    lang: Option<String>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Set who uses this laptop.
+    Init {
+        /// User name.
+        #[arg(long)]
+        user: Option<String>,
+        /// Device name.
+        #[arg(long)]
+        device: Option<String>,
+        /// Default time zone for visits (IANA name, e.g. Asia/Shanghai).
+        #[arg(long)]
+        tz: Option<String>,
+    },
+    /// Show who uses this laptop.
+    Whoami,
+    /// Customer files.
+    #[command(subcommand)]
+    Customer(customer::CustomerCommand),
+    /// Dealers.
+    #[command(subcommand)]
+    Dealer(catalog::DealerCommand),
+    /// The price list.
+    #[command(subcommand)]
+    Product(catalog::ProductCommand),
+    /// Visit reports.
+    #[command(subcommand)]
+    Visit(visit::VisitCommand),
+    /// Quotations.
+    #[command(subcommand)]
+    Quote(deal::QuoteCommand),
+    /// Orders.
+    #[command(subcommand)]
+    Order(deal::OrderCommand),
+    /// Void any record, with a reason. It is kept, never destroyed.
+    Void {
+        /// Record id (or unique prefix).
+        id: String,
+        /// Why.
+        #[arg(long)]
+        reason: String,
+    },
+    /// Who changed what, when, from which device, for one record.
+    History {
+        /// Record id (or unique prefix).
+        id: String,
+    },
+    /// Fields edited concurrently on two devices.
+    #[command(subcommand)]
+    Conflicts(records::ConflictCommand),
+    /// Merge another laptop's data (its home directory) into this one.
+    Merge {
+        /// The other home directory.
+        #[arg(long)]
+        from: PathBuf,
+    },
+    /// The store's state: records, pending changes, conflicts.
+    Status,
+}
+
+/// What every command works with.
+pub struct Context {
+    /// The open store.
+    pub store: Store,
+    /// How to print.
+    pub out: Output,
+}
+
+/// The `fieldsync` program: parses arguments, runs the command, reports errors.
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let lang = cli
+        .lang
+        .as_deref()
+        .and_then(|l| l.parse().ok())
+        .or_else(|| std::env::var("LANG").ok().map(|l| Lang::from_locale(&l)))
+        .unwrap_or_default();
+    let out = Output {
+        json: cli.json,
+        lang,
+    };
+    match run(cli, out) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            report(&out, &error);
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn report(out: &Output, error: &ClientError) {
+    if out.json {
+        let fields: Vec<Value> = match error {
+            ClientError::Invalid(v) => v
+                .errors
+                .iter()
+                .map(|e| json!({"field": e.field, "problem": e.problem.to_string()}))
+                .collect(),
+            _ => Vec::new(),
+        };
+        eprintln!(
+            "{}",
+            json!({"error": {"code": error.code(), "message": error.to_string(), "fields": fields}})
+        );
+    } else {
+        eprintln!("{}: {error}", out.text("error", "错误"));
+    }
+}
+
+fn run(cli: Cli, out: Output) -> Result<(), ClientError> {
+    let home = home::resolve_home(cli.home.as_deref());
+    let store = Store::open_home(&home)?;
+    let mut ctx = Context { store, out };
+    match cli.command {
+        Command::Init { user, device, tz } => records::init(&mut ctx, user, device, tz),
+        Command::Whoami => records::whoami(&ctx),
+        Command::Customer(command) => customer::run(&mut ctx, command),
+        Command::Dealer(command) => catalog::run_dealer(&mut ctx, command),
+        Command::Product(command) => catalog::run_product(&mut ctx, command),
+        Command::Visit(command) => visit::run(&mut ctx, command),
+        Command::Quote(command) => deal::run_quote(&mut ctx, command),
+        Command::Order(command) => deal::run_order(&mut ctx, command),
+        Command::Void { id, reason } => records::void(&mut ctx, &id, &reason),
+        Command::History { id } => records::history(&ctx, &id),
+        Command::Conflicts(command) => records::conflicts(&mut ctx, command),
+        Command::Merge { from } => records::merge(&mut ctx, from),
+        Command::Status => records::status(&ctx),
+    }
+}
+
+/// Looks up an optional id option: `None` when not given, `Some(None)` when given empty (to
+/// clear the field).
+fn optional_id(
+    ctx: &Context,
+    text: Option<&str>,
+    kind: RecordKind,
+) -> Result<Option<Option<RecordId>>, ClientError> {
+    text.map(|text| match text.trim() {
+        "" => Ok(None),
+        id => ctx.store.find_id(id, Some(kind)).map(Some),
+    })
+    .transpose()
+}
+
+/// Shows any record: its fields, and for quotations and orders the lines with their amounts and
+/// the total.
+fn show_record(ctx: &Context, id: RecordId) -> Result<(), ClientError> {
+    let record = ctx.store.record(id)?;
+    let mut value = serde_json::to_value(&record).unwrap_or_default();
+    let priced = match &record {
+        Record::Quotation(q) => Some((&q.lines, q.currency, q.total())),
+        Record::Order(o) => Some((&o.lines, o.currency, o.total())),
+        _ => None,
+    };
+    if let Value::Object(map) = &mut value {
+        map.insert("id".into(), json!(id));
+        if let Some((lines, currency, total)) = priced {
+            map.remove("lines");
+            map.insert("total".into(), json!(money::format_amount(total, currency)));
+            if ctx.out.json {
+                map.insert(
+                    "lines".into(),
+                    Value::Array(
+                        line_rows(lines, currency)
+                            .into_iter()
+                            .map(Value::Object)
+                            .collect(),
+                    ),
+                );
+            }
+        }
+        if !ctx.out.json && !ctx.store.conflicts(Some(id))?.is_empty() {
+            map.insert(
+                "conflicts".into(),
+                json!(ctx.out.text(
+                    "yes: see `fieldsync conflicts list`",
+                    "有：见 `fieldsync conflicts list`"
+                )),
+            );
+        }
+    }
+    ctx.out.fields(&value);
+    if let (false, Some((lines, currency, _))) = (ctx.out.json, priced) {
+        println!();
+        ctx.out.rows(
+            &line_rows(lines, currency),
+            &[
+                "no",
+                "product",
+                "quantity",
+                "unit_price",
+                "discount_pct",
+                "amount",
+                "key",
+            ],
+        );
+    }
+    Ok(())
+}
+
+fn line_rows(
+    lines: &std::collections::BTreeMap<String, Line>,
+    currency: Currency,
+) -> Vec<serde_json::Map<String, Value>> {
+    lines_in_order(lines)
+        .into_iter()
+        .enumerate()
+        .map(|(n, (key, line))| {
+            let mut row = serde_json::Map::new();
+            row.insert("no".into(), json!(n + 1));
+            row.insert("key".into(), json!(key));
+            row.insert("product".into(), json!(line.product));
+            row.insert("description".into(), json!(line.description));
+            row.insert("quantity".into(), json!(money::canonical(line.quantity)));
+            row.insert(
+                "unit_price".into(),
+                json!(money::canonical(line.unit_price)),
+            );
+            row.insert(
+                "discount_pct".into(),
+                json!(money::canonical(line.discount_pct)),
+            );
+            row.insert(
+                "amount".into(),
+                json!(money::format_amount(line.amount(currency), currency)),
+            );
+            row
+        })
+        .collect()
+}

@@ -1,0 +1,86 @@
+//! The client's errors: what a person is told, and what a script can match on.
+
+use shared::Validation;
+use shared::doc::DocError;
+
+/// Everything that can go wrong in the client.
+#[derive(Debug, thiserror::Error)]
+pub enum ClientError {
+    /// The input breaks a rule; each problem names its field.
+    #[error("{0}")]
+    Invalid(#[from] Validation),
+    /// No record has that id (or id prefix).
+    #[error("no {kind} with id `{id}`")]
+    NotFound {
+        /// What kind of record was looked for ("record" when any).
+        kind: String,
+        /// The id or prefix given.
+        id: String,
+    },
+    /// An id prefix matches more than one record.
+    #[error("`{0}` matches more than one record; give more of the id")]
+    Ambiguous(String),
+    /// A document in the store cannot be read; it has been set aside, not dropped.
+    #[error("record {id} cannot be read and has been set aside in quarantine: {reason}")]
+    Quarantined {
+        /// The record's id.
+        id: String,
+        /// What is wrong with it.
+        reason: String,
+    },
+    /// The store file is not a Fieldsync database or is damaged.
+    #[error("the store at {path} is damaged or not a Fieldsync store: {detail}")]
+    CorruptStore {
+        /// The database file.
+        path: String,
+        /// SQLite's words.
+        detail: String,
+    },
+    /// The store was written by a newer Fieldsync.
+    #[error(
+        "the store at {path} has schema version {found}; this fieldsync understands up to {supported}. Update fieldsync."
+    )]
+    NewerStore {
+        /// The database file.
+        path: String,
+        /// Its schema version.
+        found: i64,
+        /// The newest this build knows.
+        supported: i64,
+    },
+    /// A document operation failed.
+    #[error("{0}")]
+    Doc(DocError),
+    /// SQLite failed.
+    #[error("database: {0}")]
+    Sqlite(#[from] rusqlite::Error),
+    /// A file could not be read or written.
+    #[error("{0}")]
+    Io(#[from] std::io::Error),
+}
+
+impl From<DocError> for ClientError {
+    fn from(error: DocError) -> Self {
+        match error {
+            DocError::Invalid(validation) => ClientError::Invalid(validation),
+            other => ClientError::Doc(other),
+        }
+    }
+}
+
+impl ClientError {
+    /// A short, stable code for `--json` error output.
+    pub fn code(&self) -> &'static str {
+        match self {
+            ClientError::Invalid(_) => "invalid",
+            ClientError::NotFound { .. } => "not_found",
+            ClientError::Ambiguous(_) => "ambiguous",
+            ClientError::Quarantined { .. } => "quarantined",
+            ClientError::CorruptStore { .. } => "corrupt_store",
+            ClientError::NewerStore { .. } => "newer_store",
+            ClientError::Doc(_) => "document",
+            ClientError::Sqlite(_) => "database",
+            ClientError::Io(_) => "io",
+        }
+    }
+}
