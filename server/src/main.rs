@@ -1,1 +1,229 @@
-fn main() {}
+//! `fieldsync-server`: run the sync server, or manage its organisation.
+//!
+//! ```text
+//! fieldsync-server serve [--config FILE] [--db PATH] [--listen ADDR]
+//! fieldsync-server admin --db PATH territory add CODE NAME [--parent CODE]
+//! fieldsync-server admin --db PATH territory list
+//! fieldsync-server admin --db PATH user add NAME --role ROLE --territory CODE   (password on stdin)
+//! fieldsync-server admin --db PATH user list
+//! fieldsync-server admin --db PATH user revoke NAME
+//! fieldsync-server admin --db PATH import FILE.toml
+//! ```
+
+use std::io::{BufRead, IsTerminal};
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use anyhow::{Context, bail};
+use clap::{Parser, Subcommand};
+use server::accounts::Role;
+use server::{AppState, Config};
+
+#[derive(Parser)]
+#[command(name = "fieldsync-server", version, about = "Fieldsync sync server")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the server.
+    Serve {
+        /// Configuration file (TOML).
+        #[arg(long)]
+        config: Option<PathBuf>,
+        /// Database file (overrides the configuration).
+        #[arg(long)]
+        db: Option<PathBuf>,
+        /// Address to listen on (overrides the configuration).
+        #[arg(long)]
+        listen: Option<SocketAddr>,
+    },
+    /// Manage territories and users.
+    Admin {
+        /// Database file.
+        #[arg(long, env = "FIELDSYNC_DB_PATH")]
+        db: PathBuf,
+        #[command(subcommand)]
+        action: AdminCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum AdminCommand {
+    /// Territories.
+    Territory {
+        #[command(subcommand)]
+        action: TerritoryCommand,
+    },
+    /// Users.
+    User {
+        #[command(subcommand)]
+        action: UserCommand,
+    },
+    /// Import territories and users from a TOML file.
+    Import {
+        /// The organisation file.
+        file: PathBuf,
+    },
+}
+
+#[derive(Subcommand)]
+enum TerritoryCommand {
+    /// Create or update a territory.
+    Add {
+        /// Code, e.g. EAST-SH.
+        code: String,
+        /// Display name, e.g. 上海办事处.
+        name: String,
+        /// Parent code (none for the company root).
+        #[arg(long)]
+        parent: Option<String>,
+    },
+    /// List territories.
+    List,
+}
+
+#[derive(Subcommand)]
+enum UserCommand {
+    /// Create or update a user; the password is read from stdin (or prompted).
+    Add {
+        /// Login name.
+        name: String,
+        /// salesperson, region_manager, large_region_manager, head_office or admin.
+        #[arg(long)]
+        role: String,
+        /// The territory code the user is assigned to.
+        #[arg(long)]
+        territory: String,
+    },
+    /// List users.
+    List,
+    /// Revoke every token of a user.
+    Revoke {
+        /// Login name.
+        name: String,
+    },
+}
+
+fn main() -> anyhow::Result<()> {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| "info,tower_http=info".into()),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let cli = Cli::parse();
+    match cli.command {
+        Command::Serve { config, db, listen } => {
+            let mut config = Config::load(config.as_deref())?;
+            if let Some(db) = db {
+                config.db_path = db;
+            }
+            if let Some(listen) = listen {
+                config.listen = listen;
+            }
+            serve(config)
+        }
+        Command::Admin { db, action } => {
+            let config = Config {
+                db_path: db,
+                ..Config::default()
+            };
+            admin(&AppState::open(&config)?, action)
+        }
+    }
+}
+
+fn serve(config: Config) -> anyhow::Result<()> {
+    let runtime = tokio::runtime::Runtime::new()?;
+    runtime.block_on(async move {
+        let state = AppState::open(&config)?;
+        let listener = tokio::net::TcpListener::bind(config.listen)
+            .await
+            .with_context(|| format!("listening on {}", config.listen))?;
+        let addr = listener.local_addr()?;
+        server::check_plain_http(addr, &config)?;
+        let url = server::url_for(addr, &config);
+        println!("Fieldsync server listening on {url}");
+        println!("Database: {}", config.db_path.display());
+        println!("Connect a laptop with: fieldsync login --server {url} --user NAME");
+        let shutdown = async {
+            let _ = tokio::signal::ctrl_c().await;
+        };
+        server::serve(listener, state, shutdown).await?;
+        Ok(())
+    })
+}
+
+fn read_password() -> anyhow::Result<String> {
+    let password = if std::io::stdin().is_terminal() {
+        let first = rpassword::prompt_password("Password: ")?;
+        let second = rpassword::prompt_password("Again: ")?;
+        if first != second {
+            bail!("the passwords differ");
+        }
+        first
+    } else {
+        let mut line = String::new();
+        std::io::stdin().lock().read_line(&mut line)?;
+        line.trim_end_matches(['\r', '\n']).to_string()
+    };
+    if password.is_empty() {
+        bail!("empty password");
+    }
+    Ok(password)
+}
+
+fn admin(state: &AppState, action: AdminCommand) -> anyhow::Result<()> {
+    let admin = state.admin();
+    match action {
+        AdminCommand::Territory { action } => match action {
+            TerritoryCommand::Add { code, name, parent } => {
+                admin.add_territory(&code, &name, parent.as_deref())?;
+                println!("territory {code} saved");
+            }
+            TerritoryCommand::List => {
+                for t in admin.territories()? {
+                    println!("{}\t{}\t{}", t.code, t.name, t.parent.unwrap_or_default());
+                }
+            }
+        },
+        AdminCommand::User { action } => match action {
+            UserCommand::Add {
+                name,
+                role,
+                territory,
+            } => {
+                let role: Role = role.parse()?;
+                let password = read_password()?;
+                admin.add_user(&name, &password, role, &territory)?;
+                println!("user {name} saved");
+            }
+            UserCommand::List => {
+                for u in admin.list_users()? {
+                    println!("{}\t{}\t{}", u.name, u.role, u.territory);
+                }
+            }
+            UserCommand::Revoke { name } => {
+                let n = admin.revoke_user_tokens(&name)?;
+                println!("revoked {n} token(s) of {name}");
+            }
+        },
+        AdminCommand::Import { file } => {
+            let text = std::fs::read_to_string(&file)
+                .with_context(|| format!("reading {}", file.display()))?;
+            let summary = admin.import_toml(&text)?;
+            println!(
+                "imported {} territories and {} users",
+                summary.territories, summary.users
+            );
+            for (user, password) in summary.generated_passwords {
+                println!("generated password for {user}: {password}");
+            }
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,258 @@
+//! Organisation management: territories, users, and importing a whole organisation.
+//!
+//! # Import format (TOML)
+//!
+//! ```toml
+//! [[territory]]
+//! code = "CN"
+//! name = "公司总部"          # the root: no parent
+//!
+//! [[territory]]
+//! code = "EAST"
+//! name = "华东大区"
+//! parent = "CN"
+//!
+//! [[territory]]
+//! code = "EAST-SH"
+//! name = "上海办事处"
+//! parent = "EAST"
+//!
+//! [[user]]
+//! name = "zhang.wei"
+//! role = "salesperson"       # salesperson | region_manager | large_region_manager | head_office | admin
+//! territory = "EAST-SH"      # a salesperson is attached to their region's node
+//! password = "..."           # optional: kept for existing users, generated for new ones
+//! ```
+//!
+//! Territories may appear in any order; the whole import is one transaction. Customers' and
+//! dealers' territories come from their records' `region` fields, so none are listed here.
+
+use rand::RngCore;
+use serde::Deserialize;
+
+use crate::accounts::{self, Role, UserInfo};
+use crate::error::ServerError;
+use crate::store::Store;
+use crate::store::accounts::{self as db, TerritoryRow};
+use crate::territory::{GLOBAL, Tree};
+
+/// Admin operations on a store.
+#[derive(Debug)]
+pub struct Admin<'a> {
+    store: &'a Store,
+}
+
+/// What an import did.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ImportSummary {
+    /// Territories created or updated.
+    pub territories: usize,
+    /// Users created or updated.
+    pub users: usize,
+    /// Passwords generated for new users given none: `(user, password)`, shown once.
+    pub generated_passwords: Vec<(String, String)>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct OrgFile {
+    #[serde(default)]
+    territory: Vec<TerritoryEntry>,
+    #[serde(default)]
+    user: Vec<UserEntry>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct TerritoryEntry {
+    code: String,
+    name: String,
+    parent: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct UserEntry {
+    name: String,
+    role: String,
+    territory: String,
+    password: Option<String>,
+}
+
+fn check_code(code: &str) -> Result<(), ServerError> {
+    if code.is_empty()
+        || code == GLOBAL
+        || code.len() > 64
+        || code.chars().any(|c| c.is_whitespace() || c.is_control())
+    {
+        return Err(ServerError::malformed(format!(
+            "territory code {code:?} must be 1 to 64 characters without spaces"
+        )));
+    }
+    Ok(())
+}
+
+fn check_user_name(name: &str) -> Result<(), ServerError> {
+    if name.is_empty() || name.len() > 100 || name.chars().any(char::is_control) {
+        return Err(ServerError::malformed(format!(
+            "user name {name:?} is not usable"
+        )));
+    }
+    Ok(())
+}
+
+fn generated_password() -> String {
+    let mut bytes = [0u8; 12];
+    rand::rng().fill_bytes(&mut bytes);
+    hex::encode(bytes)
+}
+
+impl<'a> Admin<'a> {
+    /// Admin operations on `store`.
+    pub fn new(store: &'a Store) -> Self {
+        Self { store }
+    }
+
+    /// Every territory.
+    pub fn territories(&self) -> Result<Vec<TerritoryRow>, ServerError> {
+        self.store.blocking(|c| db::territories(c))
+    }
+
+    /// Creates (or renames/reparents) a territory. Only one root may exist.
+    pub fn add_territory(
+        &self,
+        code: &str,
+        name: &str,
+        parent: Option<&str>,
+    ) -> Result<(), ServerError> {
+        check_code(code)?;
+        self.store.blocking(|c| {
+            let rows = db::territories(c)?;
+            let tree = Tree::new(rows.clone());
+            match parent {
+                Some(parent) if !tree.exists(parent) => {
+                    return Err(ServerError::NotFound(format!("no territory {parent:?}")));
+                }
+                Some(parent) if tree.exists(code) && tree.would_cycle(code, parent) => {
+                    return Err(ServerError::malformed("that parent would make a cycle"));
+                }
+                None if rows.iter().any(|r| r.parent.is_none() && r.code != code) => {
+                    return Err(ServerError::malformed(
+                        "a root territory already exists; give a parent",
+                    ));
+                }
+                _ => {}
+            }
+            db::upsert_territory(c, code, name, parent)
+        })
+    }
+
+    /// Creates or updates a user.
+    pub fn add_user(
+        &self,
+        name: &str,
+        password: &str,
+        role: Role,
+        territory: &str,
+    ) -> Result<(), ServerError> {
+        check_user_name(name)?;
+        if password.is_empty() {
+            return Err(ServerError::malformed("the password must not be empty"));
+        }
+        let hash = accounts::hash_password(password)?;
+        self.store.blocking(|c| {
+            if !Tree::new(db::territories(c)?).exists(territory) {
+                return Err(ServerError::NotFound(format!("no territory {territory:?}")));
+            }
+            db::upsert_user(c, name, &hash, role, territory)
+        })
+    }
+
+    /// Every user.
+    pub fn list_users(&self) -> Result<Vec<UserInfo>, ServerError> {
+        self.store.blocking(|c| db::users(c))
+    }
+
+    /// Revokes every token of a user (e.g. a lost laptop or a leaver); returns how many.
+    pub fn revoke_user_tokens(&self, name: &str) -> Result<usize, ServerError> {
+        self.store.blocking(|c| db::revoke_user_tokens(c, name))
+    }
+
+    /// Imports an organisation from TOML (format in the module documentation).
+    pub fn import_toml(&self, text: &str) -> Result<ImportSummary, ServerError> {
+        let file: OrgFile = toml::from_str(text)
+            .map_err(|e| ServerError::malformed(format!("organisation file: {e}")))?;
+        for t in &file.territory {
+            check_code(&t.code)?;
+        }
+        let mut summary = ImportSummary::default();
+        // Hash passwords before taking the database (argon2 is slow on purpose).
+        let existing: Vec<String> = self.list_users()?.into_iter().map(|u| u.name).collect();
+        let mut users = Vec::new();
+        for u in &file.user {
+            check_user_name(&u.name)?;
+            let role: Role = u.role.parse()?;
+            let hash = match (&u.password, existing.contains(&u.name)) {
+                (Some(p), _) if !p.is_empty() => Some(accounts::hash_password(p)?),
+                (_, true) => None,
+                (_, false) => {
+                    let password = generated_password();
+                    let hash = accounts::hash_password(&password)?;
+                    summary.generated_passwords.push((u.name.clone(), password));
+                    Some(hash)
+                }
+            };
+            users.push((u, role, hash));
+        }
+        self.store.blocking(|c| {
+            let tx = c.transaction()?;
+            tx.pragma_update(None, "defer_foreign_keys", true)?;
+            for t in &file.territory {
+                db::upsert_territory(&tx, &t.code, &t.name, t.parent.as_deref())?;
+            }
+            let rows = db::territories(&tx)?;
+            let tree = Tree::new(rows.clone());
+            let roots = rows.iter().filter(|r| r.parent.is_none()).count();
+            if roots != 1 {
+                return Err(ServerError::malformed(format!(
+                    "the territories must form one tree with one root; found {roots} roots"
+                )));
+            }
+            let root = rows
+                .iter()
+                .find(|r| r.parent.is_none())
+                .map(|r| r.code.clone())
+                .unwrap_or_default();
+            for row in &rows {
+                if !tree.is_within(&row.code, &root) {
+                    return Err(ServerError::malformed(format!(
+                        "territory {} does not lead to the root (unknown parent or a cycle)",
+                        row.code
+                    )));
+                }
+            }
+            for (u, role, hash) in &users {
+                if !tree.exists(&u.territory) {
+                    return Err(ServerError::NotFound(format!(
+                        "user {}: no territory {:?}",
+                        u.name, u.territory
+                    )));
+                }
+                match hash {
+                    Some(hash) => db::upsert_user(&tx, &u.name, hash, *role, &u.territory)?,
+                    None => {
+                        tx.execute(
+                            "UPDATE users SET role = ?2, territory = ?3 WHERE name = ?1",
+                            rusqlite::params![u.name, role.as_str(), u.territory],
+                        )?;
+                    }
+                }
+            }
+            tx.commit()?;
+            Ok(())
+        })?;
+        summary.territories = file.territory.len();
+        summary.users = file.user.len();
+        Ok(summary)
+    }
+}

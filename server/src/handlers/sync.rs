@@ -1,0 +1,62 @@
+//! `POST /v1/sync`.
+
+use axum::body::Body;
+use axum::extract::State;
+use axum::http::header::{CONTENT_LENGTH, CONTENT_TYPE};
+use axum::http::{HeaderMap, HeaderValue};
+use axum::response::{IntoResponse, Response};
+use shared::protocol::{self, MAX_REQUEST_BYTES};
+
+use crate::AppState;
+use crate::accounts::Caller;
+use crate::error::ServerError;
+use crate::sync;
+
+/// One sync exchange.
+pub async fn sync(
+    State(state): State<AppState>,
+    caller: Caller,
+    headers: HeaderMap,
+    body: Body,
+) -> Result<Response, ServerError> {
+    let content_type = headers
+        .get(CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(';').next())
+        .map(str::trim)
+        .unwrap_or_default();
+    if !content_type.eq_ignore_ascii_case(protocol::CONTENT_TYPE) {
+        return Err(ServerError::UnsupportedMediaType(format!(
+            "the body must be {}",
+            protocol::CONTENT_TYPE
+        )));
+    }
+    let too_large =
+        || ServerError::TooLarge(format!("the body is larger than {MAX_REQUEST_BYTES} bytes"));
+    let declared = headers
+        .get(CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    if declared.is_some_and(|len| len > MAX_REQUEST_BYTES as u64) {
+        return Err(too_large());
+    }
+    let body = axum::body::to_bytes(body, MAX_REQUEST_BYTES)
+        .await
+        .map_err(|_| too_large())?;
+    let budget_max = state.config.pull_budget_max;
+    let store = state.store.clone();
+    let bytes = tokio::task::spawn_blocking(move || {
+        let request = sync::decode_body(&body)?;
+        let response = sync::exchange(&store, &caller, request, budget_max)?;
+        sync::encode_body(&response)
+    })
+    .await??;
+    Ok((
+        [(
+            CONTENT_TYPE,
+            HeaderValue::from_static(protocol::CONTENT_TYPE),
+        )],
+        bytes,
+    )
+        .into_response())
+}

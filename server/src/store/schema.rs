@@ -1,0 +1,89 @@
+//! Forward-only schema migrations, versioned in `user_version`.
+
+use rusqlite::Connection;
+
+use crate::error::ServerError;
+
+/// Migration `i` takes the schema from version `i` to `i + 1`.
+const MIGRATIONS: &[&str] = &[r#"
+CREATE TABLE territories (
+    code TEXT PRIMARY KEY,
+    name TEXT NOT NULL,
+    parent TEXT REFERENCES territories(code)
+);
+CREATE TABLE users (
+    name TEXT PRIMARY KEY,
+    password_hash TEXT NOT NULL,
+    role TEXT NOT NULL,
+    territory TEXT NOT NULL REFERENCES territories(code),
+    created_at TEXT NOT NULL
+);
+CREATE TABLE devices (
+    actor TEXT PRIMARY KEY,
+    user TEXT NOT NULL REFERENCES users(name),
+    device TEXT NOT NULL,
+    registered_at TEXT NOT NULL
+);
+CREATE TABLE tokens (
+    hash BLOB PRIMARY KEY,
+    user TEXT NOT NULL REFERENCES users(name),
+    device TEXT NOT NULL,
+    actor TEXT NOT NULL,
+    created_at TEXT NOT NULL,
+    revoked_at TEXT
+);
+-- The log. A row with a hash is a change; a row without one is a marker for a document moving
+-- between territories (details in doc_moves, same seq), so that changes and moves share one
+-- sequence and a cursor orders both. `territory` is the document's territory just after the
+-- change was accepted.
+CREATE TABLE changes (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    hash BLOB UNIQUE,
+    doc_id TEXT NOT NULL,
+    territory TEXT NOT NULL,
+    actor TEXT,
+    user TEXT,
+    device TEXT,
+    bytes BLOB,
+    received_at TEXT NOT NULL
+);
+CREATE INDEX changes_doc ON changes (doc_id, seq);
+CREATE TABLE doc_moves (
+    seq INTEGER PRIMARY KEY REFERENCES changes(seq),
+    doc_id TEXT NOT NULL,
+    from_territory TEXT NOT NULL,
+    to_territory TEXT NOT NULL
+);
+CREATE TABLE documents (
+    doc_id TEXT PRIMARY KEY,
+    kind TEXT NOT NULL,
+    territory TEXT NOT NULL,
+    customer_id TEXT,
+    snapshot BLOB NOT NULL,
+    updated_at TEXT NOT NULL
+);
+CREATE INDEX documents_customer ON documents (customer_id);
+"#];
+
+/// Brings the schema up to date, each step in its own transaction.
+pub fn migrate(conn: &mut Connection) -> Result<(), ServerError> {
+    let version: i64 = conn.pragma_query_value(None, "user_version", |row| row.get(0))?;
+    let known = MIGRATIONS.len() as i64;
+    if version > known {
+        return Err(ServerError::Config(format!(
+            "database schema version {version} is newer than this server ({known})"
+        )));
+    }
+    for (index, sql) in MIGRATIONS.iter().enumerate().skip(version as usize) {
+        let tx = conn.transaction()?;
+        tx.execute_batch(sql)?;
+        if index == 0 {
+            tx.execute_batch(&shared::projection::ddl())?;
+        }
+        tx.pragma_update(None, "user_version", index as i64 + 1)?;
+        tx.commit()?;
+    }
+    // Projection tables are created idempotently so that new tables in `shared` appear.
+    conn.execute_batch(&shared::projection::ddl())?;
+    Ok(())
+}

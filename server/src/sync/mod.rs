@@ -1,0 +1,106 @@
+//! The sync exchange: decode the body, push each change, pull what the user may read.
+//!
+//! The HTTP edge ([`decode_body`], [`encode_body`]) bounds every size before anything is
+//! parsed: the compressed body by the router's limit, its zstd inflation by
+//! [`MAX_DECOMPRESSED_BYTES`], each change by [`shared::protocol::MAX_CHANGE_BYTES`] (see
+//! [`chunk`]). [`exchange`] then runs on a blocking thread.
+
+pub mod apply;
+pub mod chunk;
+pub mod pull;
+
+use std::collections::HashSet;
+use std::io::Read;
+
+use shared::protocol::{self, MAX_DECOMPRESSED_BYTES, PROTOCOL_VERSION, SyncRequest, SyncResponse};
+
+use crate::accounts::Caller;
+use crate::error::ServerError;
+use crate::store::{Store, accounts};
+use crate::territory::Tree;
+use apply::Outcome;
+
+/// Inflates and decodes a request body, refusing bombs and garbage with 4xx errors.
+pub fn decode_body(body: &[u8]) -> Result<SyncRequest, ServerError> {
+    let decoder = zstd::stream::read::Decoder::new(body)
+        .map_err(|_| ServerError::malformed("the body is not zstd-compressed"))?;
+    let mut inflated = Vec::new();
+    decoder
+        .take(MAX_DECOMPRESSED_BYTES as u64 + 1)
+        .read_to_end(&mut inflated)
+        .map_err(|_| ServerError::malformed("the body is not valid zstd"))?;
+    if inflated.len() > MAX_DECOMPRESSED_BYTES {
+        return Err(ServerError::TooLarge(format!(
+            "the body inflates beyond {MAX_DECOMPRESSED_BYTES} bytes"
+        )));
+    }
+    let request: SyncRequest =
+        protocol::decode(&inflated).map_err(|e| ServerError::malformed(e.to_string()))?;
+    if request.protocol != PROTOCOL_VERSION {
+        return Err(ServerError::BadRequest {
+            code: "unsupported_protocol",
+            message: format!(
+                "protocol version {} is not supported; this server speaks {PROTOCOL_VERSION}",
+                request.protocol
+            ),
+        });
+    }
+    Ok(request)
+}
+
+/// Encodes and compresses a response.
+pub fn encode_body(response: &SyncResponse) -> Result<Vec<u8>, ServerError> {
+    zstd::stream::encode_all(&protocol::encode(response)[..], 3)
+        .map_err(|e| ServerError::Internal(format!("compressing response: {e}")))
+}
+
+/// Runs one exchange (blocking): pushes in order, then pulls.
+pub fn exchange(
+    store: &Store,
+    caller: &Caller,
+    request: SyncRequest,
+    budget_max: u64,
+) -> Result<SyncResponse, ServerError> {
+    let tree = store.blocking(|c| Ok(Tree::new(accounts::territories(c)?)))?;
+    let mut acked = Vec::new();
+    let mut rejected = Vec::new();
+    for push in &request.push {
+        match store.blocking(|c| apply::push_one(c, &tree, caller, push))? {
+            Outcome::Acked(hash) => acked.push(hash),
+            Outcome::Rejected(rejection) => {
+                tracing::info!(
+                    user = %caller.user.name,
+                    doc = %rejection.doc_id,
+                    code = %rejection.code,
+                    reason = %rejection.reason,
+                    "change rejected"
+                );
+                rejected.push(rejection);
+            }
+        }
+    }
+    let skip: HashSet<Vec<u8>> = acked.iter().filter_map(|h| hex::decode(h).ok()).collect();
+    let budget = request.pull_budget.min(budget_max).max(1);
+    let pulled =
+        store.blocking(|c| pull::pull(c, &tree, &caller.user, request.cursor, budget, &skip))?;
+    tracing::info!(
+        user = %caller.user.name,
+        device = %caller.device,
+        pushed = request.push.len(),
+        acked = acked.len(),
+        rejected = rejected.len(),
+        pulled = pulled.changes.len(),
+        purged = pulled.purge.len(),
+        cursor = request.cursor,
+        next_cursor = pulled.next_cursor,
+        "sync"
+    );
+    Ok(SyncResponse {
+        acked,
+        rejected,
+        changes: pulled.changes,
+        purge: pulled.purge,
+        next_cursor: pulled.next_cursor,
+        more: pulled.more,
+    })
+}

@@ -1,0 +1,113 @@
+//! The territory tree (company → large region → region → salesperson) and scope checks.
+//!
+//! A user is assigned to one node; they read and write within that node's subtree (a
+//! salesperson is assigned to their region's node). Head office and admins read everything;
+//! head office writes no records; admins write only products, which belong to the whole
+//! company ([`GLOBAL`]) and are readable by everyone.
+
+use std::collections::HashMap;
+
+use shared::RecordKind;
+
+use crate::accounts::{Role, UserInfo};
+use crate::store::accounts::TerritoryRow;
+
+/// The territory of company-wide documents (products): readable by all.
+pub const GLOBAL: &str = "*";
+
+/// The tree, as child → parent.
+#[derive(Debug, Clone, Default)]
+pub struct Tree {
+    parent: HashMap<String, Option<String>>,
+}
+
+impl Tree {
+    /// Builds the tree from stored rows.
+    pub fn new(rows: impl IntoIterator<Item = TerritoryRow>) -> Self {
+        Self {
+            parent: rows.into_iter().map(|r| (r.code, r.parent)).collect(),
+        }
+    }
+
+    /// Whether a territory code exists.
+    pub fn exists(&self, code: &str) -> bool {
+        self.parent.contains_key(code)
+    }
+
+    /// Whether `code` is `ancestor` or lies below it.
+    pub fn is_within(&self, code: &str, ancestor: &str) -> bool {
+        let mut current = Some(code.to_string());
+        // The walk is bounded by the number of nodes so that a cycle cannot hang us.
+        for _ in 0..=self.parent.len() {
+            match current {
+                Some(ref c) if c == ancestor => return true,
+                Some(c) => current = self.parent.get(&c).cloned().flatten(),
+                None => return false,
+            }
+        }
+        false
+    }
+
+    /// Whether adding `code` under `parent` would make a cycle.
+    pub fn would_cycle(&self, code: &str, parent: &str) -> bool {
+        self.is_within(parent, code)
+    }
+
+    /// Whether `user` may read documents of `territory`.
+    pub fn can_read(&self, user: &UserInfo, territory: &str) -> bool {
+        territory == GLOBAL || user.role.reads_all() || self.is_within(territory, &user.territory)
+    }
+
+    /// Whether `user` may write a record of `kind` in `territory`.
+    pub fn can_write(&self, user: &UserInfo, kind: RecordKind, territory: &str) -> bool {
+        match user.role {
+            Role::Admin => kind == RecordKind::Product,
+            Role::HeadOffice => false,
+            Role::Salesperson | Role::RegionManager | Role::LargeRegionManager => {
+                kind != RecordKind::Product
+                    && territory != GLOBAL
+                    && self.is_within(territory, &user.territory)
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn row(code: &str, parent: Option<&str>) -> TerritoryRow {
+        TerritoryRow {
+            code: code.into(),
+            name: code.into(),
+            parent: parent.map(Into::into),
+        }
+    }
+
+    #[test]
+    fn scopes_follow_the_tree() {
+        let tree = Tree::new([
+            row("CN", None),
+            row("EAST", Some("CN")),
+            row("EAST-SH", Some("EAST")),
+            row("NORTH", Some("CN")),
+        ]);
+        let user = |role, territory: &str| UserInfo {
+            name: "u".into(),
+            role,
+            territory: territory.into(),
+        };
+        let sales = user(Role::Salesperson, "EAST-SH");
+        let large = user(Role::LargeRegionManager, "EAST");
+        let head = user(Role::HeadOffice, "CN");
+        assert!(tree.can_write(&sales, RecordKind::Customer, "EAST-SH"));
+        assert!(!tree.can_write(&sales, RecordKind::Customer, "EAST"));
+        assert!(tree.can_write(&large, RecordKind::Customer, "EAST-SH"));
+        assert!(!tree.can_read(&large, "NORTH"));
+        assert!(tree.can_read(&large, GLOBAL));
+        assert!(tree.can_read(&head, "NORTH"));
+        assert!(!tree.can_write(&head, RecordKind::Customer, "NORTH"));
+        assert!(tree.would_cycle("EAST", "EAST-SH"));
+        assert!(!tree.is_within("UNKNOWN", "CN"));
+    }
+}
