@@ -48,9 +48,10 @@ pub enum ClientError {
         /// The newest this build knows.
         supported: i64,
     },
-    /// A document operation failed.
+    /// A document operation failed. (Boxed: Automerge's errors are large, and every result in
+    /// the client carries this type.)
     #[error("{0}")]
-    Doc(DocError),
+    Doc(Box<DocError>),
     /// SQLite failed.
     #[error("database: {0}")]
     Sqlite(#[from] rusqlite::Error),
@@ -63,7 +64,7 @@ impl From<DocError> for ClientError {
     fn from(error: DocError) -> Self {
         match error {
             DocError::Invalid(validation) => ClientError::Invalid(validation),
-            other => ClientError::Doc(other),
+            other => ClientError::Doc(Box::new(other)),
         }
     }
 }

@@ -1,5 +1,7 @@
 //! Records as documents: round trips, concurrent edits, conflicts, history.
 
+#![allow(clippy::unwrap_used)] // Test helpers outside #[test] functions unwrap too.
+
 use automerge::{ActorId, AutoCommit};
 use chrono::{TimeZone, Utc};
 use proptest::prelude::*;
@@ -27,7 +29,13 @@ fn customer_round_trips_through_a_document() {
     let mut customer = Customer::new("上海华东食品有限公司", Utc::now());
     customer.basics.phone = Some("021-5555 0101".into());
     customer.credit.limit = Some("50000.00".parse().unwrap());
-    let mut d = doc::create(&actor(1), &customer, &meta("add customer")).unwrap();
+    let mut d = doc::create(
+        &actor(1),
+        shared::RecordId::new(),
+        &customer,
+        &meta("add customer"),
+    )
+    .unwrap();
     let loaded = doc::load(&d.save(), &actor(1)).unwrap();
     let back: Customer = doc::read_as(&loaded).unwrap();
     assert_eq!(back.name, customer.name);
@@ -39,7 +47,7 @@ fn customer_round_trips_through_a_document() {
 #[test]
 fn invalid_record_is_refused() {
     let customer = Customer::new("  ", Utc::now());
-    let err = doc::create(&actor(1), &customer, &meta("add")).unwrap_err();
+    let err = doc::create(&actor(1), shared::RecordId::new(), &customer, &meta("add")).unwrap_err();
     assert!(err.to_string().contains("name: is required"), "{err}");
 }
 
@@ -47,6 +55,7 @@ fn invalid_record_is_refused() {
 fn edits_to_different_fields_merge_without_conflict() {
     let mut a = doc::create(
         &actor(1),
+        shared::RecordId::new(),
         &Customer::new("甲公司", Utc::now()),
         &meta("add"),
     )
@@ -69,6 +78,7 @@ fn edits_to_different_fields_merge_without_conflict() {
 fn same_field_edited_concurrently_is_a_conflict_until_resolved() {
     let mut a = doc::create(
         &actor(1),
+        shared::RecordId::new(),
         &Customer::new("乙公司", Utc::now()),
         &meta("add"),
     )
@@ -111,6 +121,7 @@ fn same_field_edited_concurrently_is_a_conflict_until_resolved() {
 fn history_names_actor_time_message_and_fields() {
     let mut d = doc::create(
         &actor(7),
+        shared::RecordId::new(),
         &Customer::new("丙公司", Utc::now()),
         &meta("add customer"),
     )
@@ -132,6 +143,7 @@ fn history_names_actor_time_message_and_fields() {
 fn corrupt_bytes_are_an_error_not_a_panic() {
     let mut d = doc::create(
         &actor(1),
+        shared::RecordId::new(),
         &Customer::new("丁公司", Utc::now()),
         &meta("add"),
     )
@@ -200,7 +212,7 @@ proptest! {
     #[test]
     fn merge_order_does_not_matter(left in prop::collection::vec(edit_strategy(), 0..8),
                                    right in prop::collection::vec(edit_strategy(), 0..8)) {
-        let mut base = doc::create(&actor(1), &Customer::new("戊公司", Utc::now()), &meta("add")).unwrap();
+        let mut base = doc::create(&actor(1), shared::RecordId::new(), &Customer::new("戊公司", Utc::now()), &meta("add")).unwrap();
         let mut a = fork(&mut base, 2);
         let mut b = fork(&mut base, 3);
         left.iter().for_each(|e| apply(&mut a, e));
@@ -219,10 +231,10 @@ proptest! {
         prop_assert_eq!(doc::conflicts(&ab), doc::conflicts(&ba));
         // A field both sides wrote with different final values must show as a conflict.
         let last_phone = |edits: &[Edit]| edits.iter().rev().find_map(|e| if let Edit::Phone(n) = e { Some(*n) } else { None });
-        if let (Some(x), Some(y)) = (last_phone(&left), last_phone(&right)) {
-            if x != y {
-                prop_assert!(doc::conflicts(&ab).iter().any(|c| c.path == "basics.phone"));
-            }
+        if let (Some(x), Some(y)) = (last_phone(&left), last_phone(&right))
+            && x != y
+        {
+            prop_assert!(doc::conflicts(&ab).iter().any(|c| c.path == "basics.phone"));
         }
     }
 }

@@ -61,7 +61,7 @@ pub enum ProductCommand {
         #[arg(long, default_value = "piece")]
         unit: String,
         /// List price per unit.
-        #[arg(long)]
+        #[arg(long, allow_hyphen_values = true)]
         price: String,
         /// Currency (ISO code).
         #[arg(long, default_value = "CNY")]

@@ -102,7 +102,7 @@ pub struct CustomerFields {
     #[arg(long)]
     staff: Option<String>,
     /// Yearly turnover.
-    #[arg(long)]
+    #[arg(long, allow_hyphen_values = true)]
     turnover: Option<String>,
     /// Kind: wholesaler, retailer, agent, franchise, chain, speciality, government, individual.
     #[arg(long)]
@@ -117,7 +117,7 @@ pub struct CustomerFields {
     #[arg(long)]
     credit_rating: Option<String>,
     /// Credit limit.
-    #[arg(long)]
+    #[arg(long, allow_hyphen_values = true)]
     credit_limit: Option<String>,
     /// Currency of the credit limit (ISO code, default CNY).
     #[arg(long)]

@@ -91,13 +91,13 @@ pub struct LineArgs {
     #[arg(long)]
     product: String,
     /// Quantity (greater than zero).
-    #[arg(long)]
+    #[arg(long, allow_hyphen_values = true)]
     qty: String,
     /// Unit price (default: the product's list price).
-    #[arg(long)]
+    #[arg(long, allow_hyphen_values = true)]
     price: Option<String>,
     /// Discount in percent, 0 to 100.
-    #[arg(long, default_value = "0")]
+    #[arg(long, allow_hyphen_values = true, default_value = "0")]
     discount: String,
     /// Description.
     #[arg(long)]
@@ -111,13 +111,13 @@ pub struct LineEdit {
     #[arg(long)]
     line: Option<String>,
     /// New quantity for --line.
-    #[arg(long, requires = "line")]
+    #[arg(long, requires = "line", allow_hyphen_values = true)]
     qty: Option<String>,
     /// New unit price for --line.
-    #[arg(long, requires = "line")]
+    #[arg(long, requires = "line", allow_hyphen_values = true)]
     price: Option<String>,
     /// New discount for --line.
-    #[arg(long, requires = "line")]
+    #[arg(long, requires = "line", allow_hyphen_values = true)]
     discount: Option<String>,
     /// Remove this line (number or key).
     #[arg(long)]

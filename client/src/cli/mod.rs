@@ -42,6 +42,8 @@ pub struct Cli {
     command: Command,
 }
 
+// Parsed once per run, so the size of the largest variant does not matter.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Subcommand)]
 enum Command {
     /// Set who uses this laptop.

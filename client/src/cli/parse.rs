@@ -37,10 +37,10 @@ pub fn set_required<T>(
     given: &Option<String>,
     parse: impl FnOnce(&str) -> Result<T, Validation>,
 ) {
-    if let Some(text) = given {
-        if let Some(value) = v.take(parse(text)) {
-            *target = value;
-        }
+    if let Some(text) = given
+        && let Some(value) = v.take(parse(text))
+    {
+        *target = value;
     }
 }
 

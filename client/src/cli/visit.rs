@@ -108,10 +108,10 @@ impl VisitFields {
         if let Some(dealer) = dealer {
             visit.dealer_id = dealer;
         }
-        if let Some(tz) = &self.tz {
-            if let Some(tz) = v.take(parse::time_zone("tz")(tz)) {
-                visit.time_zone = tz;
-            }
+        if let Some(tz) = &self.tz
+            && let Some(tz) = v.take(parse::time_zone("tz")(tz))
+        {
+            visit.time_zone = tz;
         }
         let tz = visit.time_zone;
         set_parsed(

@@ -103,15 +103,16 @@ fn merge_one(
         return Ok(());
     }
     let mut ours = documents::load(tx, &actor, id)?;
-    let added = ours.merge(theirs).map_err(doc::DocError::from)?;
+    // `AutoCommit::merge` returns the new heads, not the changes it added; we need every added
+    // change to store it, so we ask for them and apply them ourselves.
+    let added = ours.get_changes_added(theirs);
     if added.is_empty() {
         return Ok(());
     }
-    for hash in &added {
-        if let Some(change) = ours.get_change_by_hash(hash) {
-            let bytes = change.raw_bytes().to_vec();
-            documents::append_change(tx, id, &mut ours, *hash, &bytes)?;
-        }
+    ours.apply_changes(added.iter().cloned())
+        .map_err(doc::DocError::from)?;
+    for change in &added {
+        documents::append_change(tx, id, &mut ours, change.hash(), change.raw_bytes())?;
     }
     let record = doc::read(&ours)?;
     documents::refresh_derived(tx, id, &record, &ours)?;

@@ -18,12 +18,14 @@ impl Store {
         message: &str,
     ) -> Result<RecordId, ClientError> {
         let id = RecordId::new();
-        let mut document = doc::create(&self.device.actor, record, &CommitMeta::now(message))?;
+        let mut document = doc::create(&self.device.actor, id, record, &CommitMeta::now(message))?;
         let tx = write_tx(&mut self.conn)?;
         documents::insert(&tx, id, T::KIND, &mut document)?;
         // The snapshot already holds the first change; it only needs to go to the outbox.
         queue_local_changes(&tx, id, &mut document, false)?;
-        documents::refresh_derived(&tx, id, &record.clone().into_record(), &document)?;
+        // Project what the document holds (e.g. times at the precision stored), not the value
+        // passed in, so that this laptop's rows equal those of any laptop that merges it.
+        documents::refresh_derived(&tx, id, &doc::read(&document)?, &document)?;
         tx.commit()?;
         Ok(id)
     }
@@ -52,7 +54,7 @@ impl Store {
         let changed = doc::update(&mut document, &record, &CommitMeta::now(message))?.is_some();
         if changed {
             queue_local_changes(&tx, id, &mut document, true)?;
-            documents::refresh_derived(&tx, id, &record.into_record(), &document)?;
+            documents::refresh_derived(&tx, id, &doc::read(&document)?, &document)?;
         }
         tx.commit()?;
         Ok(changed)

@@ -17,12 +17,18 @@ use automerge::{ActorId, AutoCommit, ChangeHash, ROOT, ReadDoc, ScalarValue, Val
 use chrono::{DateTime, Utc};
 
 use crate::domain::{Customer, Dealer, Order, Product, Quotation, Visit};
-use crate::ids::RecordKind;
+use crate::ids::{RecordId, RecordKind};
 use crate::record::{Record, RecordType};
 use crate::validate::Validation;
 
 /// The root key naming the record's kind. The `$` keeps it apart from every record field.
 pub const KIND_KEY: &str = "$kind";
+
+/// The root key holding the record's own id. Besides letting a document name itself, it makes
+/// every document's first change unique: without it, two records created with the same fields in
+/// the same second by one device would start with byte-identical changes, and changes are stored
+/// once by hash.
+pub const ID_KEY: &str = "$id";
 
 /// The root key holding the document layout version.
 pub const SCHEMA_KEY: &str = "$schema";
@@ -53,12 +59,25 @@ pub enum DocError {
     /// A path named for a conflict does not exist or has no conflict.
     #[error("no conflict at `{0}`")]
     NoConflict(String),
-    /// Automerge refused an operation (a bug in our use of it, not bad input).
+    /// Automerge refused an operation (a bug in our use of it, not bad input). Boxed, as
+    /// Automerge's errors are large and every document result carries this type.
     #[error("automerge: {0}")]
-    Automerge(#[from] automerge::AutomergeError),
+    Automerge(Box<automerge::AutomergeError>),
     /// Writing the record into the document failed.
     #[error("writing the record: {0}")]
-    Reconcile(#[from] autosurgeon::ReconcileError),
+    Reconcile(Box<autosurgeon::ReconcileError>),
+}
+
+impl From<automerge::AutomergeError> for DocError {
+    fn from(error: automerge::AutomergeError) -> Self {
+        DocError::Automerge(Box::new(error))
+    }
+}
+
+impl From<autosurgeon::ReconcileError> for DocError {
+    fn from(error: autosurgeon::ReconcileError) -> Self {
+        DocError::Reconcile(Box::new(error))
+    }
 }
 
 /// Who makes a commit and why: every commit carries a real time and a message, and the
@@ -133,11 +152,13 @@ pub fn parse_change(bytes: &[u8]) -> Result<automerge::Change, DocError> {
 /// Creates a document for a new record and commits it.
 pub fn create<T: RecordType>(
     actor: &ActorId,
+    id: RecordId,
     record: &T,
     meta: &CommitMeta,
 ) -> Result<AutoCommit, DocError> {
     record.validate()?;
     let mut doc = AutoCommit::new().with_actor(actor.clone());
+    doc.put(ROOT, ID_KEY, id.to_string())?;
     doc.put(ROOT, KIND_KEY, T::KIND.as_str())?;
     doc.put(ROOT, SCHEMA_KEY, ScalarValue::Uint(SCHEMA_VERSION))?;
     autosurgeon::reconcile(&mut doc, record)?;
@@ -176,6 +197,17 @@ pub fn kind_of(doc: &AutoCommit) -> Result<RecordKind, DocError> {
         },
         Ok(_) => Err(DocError::NotARecord("no kind".into())),
         Err(e) => Err(DocError::NotARecord(e.to_string())),
+    }
+}
+
+/// The id a document names itself with, if it holds one.
+pub fn id_of(doc: &AutoCommit) -> Option<RecordId> {
+    match doc.get(ROOT, ID_KEY) {
+        Ok(Some((Value::Scalar(s), _))) => match s.as_ref() {
+            ScalarValue::Str(text) => text.parse().ok(),
+            _ => None,
+        },
+        _ => None,
     }
 }
 

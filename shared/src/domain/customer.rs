@@ -187,20 +187,21 @@ impl Customer {
         let mut v = Validation::default();
         v.require("name", &self.name);
         v.max_len("name", &self.name, 200);
-        if let Some(tax_id) = &self.basics.tax_id {
-            if !is_unified_credit_code(tax_id) {
-                v.push(
-                    "basics.tax_id",
-                    Problem::Inconsistent(format!(
-                        "`{tax_id}` is not an 18-character unified social credit code"
-                    )),
-                );
-            }
+        if let Some(tax_id) = &self.basics.tax_id
+            && !is_unified_credit_code(tax_id)
+        {
+            v.push(
+                "basics.tax_id",
+                Problem::Inconsistent(format!(
+                    "`{tax_id}` is not an 18-character unified social credit code"
+                )),
+            );
         }
-        if let Some(limit) = self.credit.limit {
-            if limit.is_sign_negative() && !limit.is_zero() {
-                v.push("credit.limit", Problem::Negative(limit.to_string()));
-            }
+        if let Some(limit) = self.credit.limit
+            && limit.is_sign_negative()
+            && !limit.is_zero()
+        {
+            v.push("credit.limit", Problem::Negative(limit.to_string()));
         }
         for (key, contact) in &self.contacts {
             v.require(&format!("contacts.{key}.name"), &contact.name);
