@@ -52,10 +52,10 @@ pub fn check(bytes: &[u8]) -> Result<CheckedChunk, String> {
             body.len()
         ));
     }
-    match chunk_type {
-        CHUNK_CHANGE => Ok(CheckedChunk {
+    let checked = match chunk_type {
+        CHUNK_CHANGE => CheckedChunk {
             plain: bytes.to_vec(),
-        }),
+        },
         CHUNK_COMPRESSED => {
             let mut inflated = Vec::new();
             DeflateDecoder::new(body)
@@ -73,11 +73,17 @@ pub fn check(bytes: &[u8]) -> Result<CheckedChunk, String> {
             plain.push(CHUNK_CHANGE);
             write_leb128(&mut plain, inflated.len() as u64);
             plain.extend_from_slice(&inflated);
-            Ok(CheckedChunk { plain })
+            CheckedChunk { plain }
         }
-        CHUNK_DOCUMENT => Err("whole documents are not accepted, only changes".into()),
-        other => Err(format!("unknown chunk type {other}")),
+        CHUNK_DOCUMENT => return Err("whole documents are not accepted, only changes".into()),
+        other => return Err(format!("unknown chunk type {other}")),
+    };
+    // The checksum is the first four bytes of the SHA-256 of type, length and body (for a
+    // compressed chunk, of the uncompressed form); Automerge does not always check it.
+    if Sha256::digest(&checked.plain[8..])[..4] != checked.plain[4..8] {
+        return Err("the chunk's checksum does not match its contents".into());
     }
+    Ok(checked)
 }
 
 /// Reads an unsigned LEB128 of at most 10 bytes; returns the value and its length.
