@@ -211,3 +211,78 @@ async fn moving_a_customer_purges_and_delivers_history() {
     assert_eq!(refused.rejected[0].code, "out_of_scope");
     server.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn visits_follow_their_customer() {
+    use shared::RecordId;
+    use shared::doc::CommitMeta;
+    use shared::domain::Visit;
+    let server = TestServer::start().await;
+    let sh1 = server.login("sh1").await;
+    let sh2 = server.login("sh2").await;
+    let hz1 = server.login("hz1").await;
+    let boss = server.login("east.boss").await;
+
+    let visit_for = |customer: RecordId| {
+        let id = RecordId::new();
+        let visit = Visit::new(
+            customer,
+            "sh1".into(),
+            chrono_tz::Asia::Shanghai,
+            chrono::Utc::now(),
+        );
+        let mut doc = shared::doc::create(&sh1.actor, id, &visit, &CommitMeta::now("visit"))
+            .expect("creates");
+        common::last_change(&mut doc, id)
+    };
+
+    // A visit to a customer the server does not hold is refused.
+    let orphan = visit_for(RecordId::new());
+    let answer = server
+        .sync(&sh1, 0, vec![orphan], DEFAULT_PULL_BUDGET)
+        .await;
+    assert_eq!(answer.rejected[0].code, "unknown_customer");
+
+    // A pushed change under the wrong id is refused.
+    let (_, _, mut misfiled) = new_customer(&sh1.actor, "错号客户", Some("EAST-SH"));
+    misfiled.doc_id = RecordId::new();
+    let answer = server
+        .sync(&sh1, 0, vec![misfiled], DEFAULT_PULL_BUDGET)
+        .await;
+    assert_eq!(answer.rejected[0].code, "invalid_record");
+
+    let (customer, mut doc, created) = new_customer(&sh1.actor, "有拜访的客户", Some("EAST-SH"));
+    let visit = visit_for(customer);
+    let answer = server
+        .sync(&sh1, 0, vec![created, visit.clone()], DEFAULT_PULL_BUDGET)
+        .await;
+    assert_eq!(answer.acked.len(), 2, "{:?}", answer.rejected);
+    let (_, sh2_cursor) = server.pull_all(&sh2, 0).await;
+    let (_, hz_cursor) = server.pull_all(&hz1, 0).await;
+
+    let moved = move_customer(&mut doc, customer, &boss.actor, "EAST-HZ");
+    assert_eq!(
+        server
+            .sync(&boss, 0, vec![moved], DEFAULT_PULL_BUDGET)
+            .await
+            .acked
+            .len(),
+        1
+    );
+
+    let (pages, _) = server.pull_all(&sh2, sh2_cursor).await;
+    let mut purged: Vec<_> = pages.iter().flat_map(|p| p.purge.clone()).collect();
+    purged.sort();
+    let mut expected = vec![customer, visit.doc_id];
+    expected.sort();
+    assert_eq!(purged, expected);
+    let (pages, _) = server.pull_all(&hz1, hz_cursor).await;
+    assert!(
+        pages
+            .iter()
+            .flat_map(|p| &p.changes)
+            .any(|c| c.doc_id == visit.doc_id && c.bytes == visit.bytes),
+        "the visit's history follows its customer"
+    );
+    server.stop().await;
+}

@@ -12,6 +12,19 @@ use crate::accounts::Caller;
 use crate::error::ServerError;
 use crate::sync;
 
+/// Reads and discards a refused body (up to a bound), so that the client finishes sending and
+/// reads the 413 instead of failing on a closed connection.
+async fn drain(mut body: Body) {
+    use http_body_util::BodyExt;
+    let mut seen = 0usize;
+    while seen <= 2 * MAX_REQUEST_BYTES {
+        match body.frame().await {
+            Some(Ok(frame)) => seen += frame.data_ref().map_or(0, |d| d.len()),
+            _ => return,
+        }
+    }
+}
+
 /// One sync exchange.
 pub async fn sync(
     State(state): State<AppState>,
@@ -38,6 +51,7 @@ pub async fn sync(
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.parse::<u64>().ok());
     if declared.is_some_and(|len| len > MAX_REQUEST_BYTES as u64) {
+        drain(body).await;
         return Err(too_large());
     }
     let body = axum::body::to_bytes(body, MAX_REQUEST_BYTES)

@@ -131,6 +131,12 @@ fn accept(
         Some(Err(e)) => return Ok(refuse("invalid_record", e)),
         None => return Ok(refuse("invalid_record", "the document could not be read")),
     };
+    if !names_itself(&doc, push.doc_id) {
+        return Ok(refuse(
+            "invalid_record",
+            "the document names a different id than the one it was pushed under",
+        ));
+    }
     if let Err(e) = record.validate() {
         return Ok(refuse("invalid_record", e.to_string()));
     }
@@ -197,6 +203,19 @@ fn accept(
     log::reproject(&tx, push.doc_id, &record)?;
     tx.commit()?;
     Ok(Ok(()))
+}
+
+/// Whether the document's `$id` root key, when present, is `id`.
+fn names_itself(doc: &AutoCommit, id: RecordId) -> bool {
+    use automerge::{ROOT, ReadDoc, ScalarValue, Value};
+    match guarded(|| doc.get(ROOT, "$id")) {
+        Some(Ok(Some((Value::Scalar(s), _)))) => match s.as_ref() {
+            ScalarValue::Str(text) => text.parse::<RecordId>().ok() == Some(id),
+            _ => false,
+        },
+        Some(Ok(None)) => true,
+        _ => false,
+    }
 }
 
 /// The territory the server gives a record, and the customer it hangs from.
