@@ -58,6 +58,34 @@ pub enum ClientError {
     /// A file could not be read or written.
     #[error("{0}")]
     Io(#[from] std::io::Error),
+    /// This laptop has not signed in to a server.
+    #[error("not signed in to a server: run `fieldsync login --server URL --user NAME`")]
+    NotSignedIn,
+    /// The server could not be reached or the connection broke. Nothing was lost: the next
+    /// sync picks up where this one stopped.
+    #[error("network: {0} (nothing was lost; sync again when the connection is back)")]
+    Network(String),
+    /// The server answered with a temporary failure (5xx); worth retrying later.
+    #[error("the server is unavailable ({status}): {message}")]
+    ServerBusy {
+        /// HTTP status.
+        status: u16,
+        /// What it said.
+        message: String,
+    },
+    /// The server refused the request for good (bad credentials, revoked device, bad request).
+    #[error("the server refused: {message} ({code})")]
+    Refused {
+        /// HTTP status.
+        status: u16,
+        /// The server's error code.
+        code: String,
+        /// What it said.
+        message: String,
+    },
+    /// The server's answer could not be understood.
+    #[error("the server's answer could not be read: {0}")]
+    Protocol(String),
 }
 
 impl From<DocError> for ClientError {
@@ -82,6 +110,20 @@ impl ClientError {
             ClientError::Doc(_) => "document",
             ClientError::Sqlite(_) => "database",
             ClientError::Io(_) => "io",
+            ClientError::NotSignedIn => "not_signed_in",
+            ClientError::Network(_) => "network",
+            ClientError::ServerBusy { .. } => "server_busy",
+            ClientError::Refused { .. } => "refused",
+            ClientError::Protocol(_) => "protocol",
         }
+    }
+
+    /// Whether trying again later may succeed: network failures and temporary server errors,
+    /// as opposed to permanent refusals and bad input.
+    pub fn is_retryable(&self) -> bool {
+        matches!(
+            self,
+            ClientError::Network(_) | ClientError::ServerBusy { .. }
+        )
     }
 }

@@ -9,6 +9,7 @@ pub mod cli;
 pub mod error;
 pub mod home;
 pub mod store;
+pub mod sync;
 
 pub use error::ClientError;
 pub use store::Store;

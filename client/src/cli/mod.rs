@@ -7,6 +7,7 @@ mod deal;
 mod output;
 mod parse;
 mod records;
+mod sync;
 mod visit;
 
 use std::path::PathBuf;
@@ -100,8 +101,25 @@ enum Command {
         #[arg(long)]
         from: PathBuf,
     },
-    /// The store's state: records, pending changes, conflicts.
+    /// The store's state: server, last sync, pending changes, refusals, conflicts.
     Status,
+    /// Sign in to a sync server (the password is asked for, never given on the command line).
+    Login {
+        /// Server URL, e.g. http://127.0.0.1:8440.
+        #[arg(long)]
+        server: String,
+        /// User name.
+        #[arg(long)]
+        user: String,
+        /// Read the password from the first line of standard input instead of a prompt.
+        #[arg(long)]
+        password_stdin: bool,
+    },
+    /// Push local edits and pull everyone else's; safe to interrupt and run again.
+    Sync,
+    /// Edits the server refused.
+    #[command(subcommand)]
+    Rejected(sync::RejectedCommand),
 }
 
 /// What every command works with.
@@ -171,6 +189,13 @@ fn run(cli: Cli, out: Output) -> Result<(), ClientError> {
         Command::Conflicts(command) => records::conflicts(&mut ctx, command),
         Command::Merge { from } => records::merge(&mut ctx, from),
         Command::Status => records::status(&ctx),
+        Command::Login {
+            server,
+            user,
+            password_stdin,
+        } => sync::login(&mut ctx, &server, &user, password_stdin),
+        Command::Sync => sync::sync(&mut ctx),
+        Command::Rejected(command) => sync::rejected(&ctx, command),
     }
 }
 

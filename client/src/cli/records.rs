@@ -187,6 +187,12 @@ pub fn status(ctx: &Context) -> Result<(), ClientError> {
     let value = json!({
         "user": d.user,
         "device": d.name,
+        "server": ctx.store.meta("server")?,
+        "role": ctx.store.meta("role")?,
+        "territory": ctx.store.meta("territory")?,
+        "last_sync": ctx.store.meta("last_sync")?,
+        "cursor": ctx.store.cursor()?,
+        "rejected": ctx.store.rejected()?.len(),
         "store": ctx.store.path().display().to_string(),
         "records": ctx.store.all_ids()?.len(),
         "pending_changes": ctx.store.pending_count()?,

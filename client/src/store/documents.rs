@@ -147,6 +147,38 @@ pub(super) fn compact(
     Ok(())
 }
 
+/// Replaces a document's stored state with `document` (after a rollback).
+pub(super) fn replace(
+    conn: &Connection,
+    id: RecordId,
+    document: &mut AutoCommit,
+) -> rusqlite::Result<()> {
+    let key = id.to_string();
+    conn.execute("DELETE FROM doc_changes WHERE doc_id = ?1", [&key])?;
+    conn.execute(
+        "UPDATE documents SET snapshot = ?2, pending_changes = 0, updated_at = ?3 WHERE doc_id = ?1",
+        params![key, document.save(), Utc::now().to_rfc3339()],
+    )?;
+    Ok(())
+}
+
+/// Removes a document and everything derived from it from this laptop: after a purge (the user
+/// may no longer see it; the server keeps it) or when its creation was refused (its bytes are
+/// kept in `rejected`).
+pub(super) fn remove(conn: &Connection, id: RecordId) -> rusqlite::Result<()> {
+    let key = id.to_string();
+    for table in projection::TABLES {
+        conn.execute(
+            &format!("DELETE FROM {} WHERE doc_id = ?1", table.name),
+            [&key],
+        )?;
+    }
+    for table in ["conflicts", "doc_changes", "quarantine", "documents"] {
+        conn.execute(&format!("DELETE FROM {table} WHERE doc_id = ?1"), [&key])?;
+    }
+    Ok(())
+}
+
 /// Rewrites everything derived from a document: its projection rows and its conflict list.
 pub(super) fn refresh_derived(
     conn: &Connection,

@@ -4,12 +4,16 @@
 //! disk and survives a power cut; every operation is one transaction.
 
 mod documents;
+mod inbox;
 mod merge;
+mod outbox;
 mod queries;
 mod records;
 mod schema;
 
+pub use inbox::Settled;
 pub use merge::MergeReport;
+pub use outbox::{Outgoing, RejectedEdit};
 pub use queries::{ConflictRow, ListFilter};
 
 use std::path::{Path, PathBuf};
@@ -119,6 +123,26 @@ impl Store {
         Ok(get_meta(&self.conn, key)?)
     }
 
+    /// Sets a metadata value.
+    pub fn set_meta(&mut self, key: &str, value: &str) -> Result<(), ClientError> {
+        Ok(set_meta(&self.conn, key, value)?)
+    }
+
+    /// Records who an actor is (learned from the server or another laptop).
+    pub fn remember_actor(
+        &mut self,
+        actor_hex: &str,
+        user: &str,
+        device: &str,
+    ) -> Result<(), ClientError> {
+        self.conn.execute(
+            "INSERT INTO actors (actor, user_name, device) VALUES (?1, ?2, ?3)
+             ON CONFLICT (actor) DO UPDATE SET user_name = excluded.user_name, device = excluded.device",
+            params![actor_hex, user, device],
+        )?;
+        Ok(())
+    }
+
     /// Who an actor is, as `user@device`, when known.
     pub fn actor_name(&self, actor_hex: &str) -> Result<Option<String>, ClientError> {
         Ok(self
@@ -150,7 +174,7 @@ fn get_meta(conn: &Connection, key: &str) -> rusqlite::Result<Option<String>> {
     .optional()
 }
 
-fn set_meta(conn: &Connection, key: &str, value: &str) -> rusqlite::Result<()> {
+pub(super) fn set_meta(conn: &Connection, key: &str, value: &str) -> rusqlite::Result<()> {
     conn.execute(
         "INSERT INTO meta (key, value) VALUES (?1, ?2)
          ON CONFLICT (key) DO UPDATE SET value = excluded.value",

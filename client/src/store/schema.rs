@@ -46,7 +46,19 @@ fn migrations() -> Vec<String> {
          );
          {}",
         shared::projection::ddl()
-    )]
+    ),
+    // Version 2: sync. Edits the server refused (kept with the reason and their bytes, never
+    // dropped) and purges waiting for this laptop's own edits to a document to be settled.
+    "CREATE TABLE rejected (
+         hash TEXT PRIMARY KEY,
+         doc_id TEXT NOT NULL,
+         code TEXT NOT NULL,
+         reason TEXT NOT NULL,
+         bytes BLOB NOT NULL,
+         at TEXT NOT NULL
+     );
+     CREATE TABLE pending_purges (doc_id TEXT PRIMARY KEY, at TEXT NOT NULL);"
+        .to_string()]
 }
 
 /// The schema version this build writes.

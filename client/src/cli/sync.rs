@@ -1,0 +1,123 @@
+//! `fieldsync login`, `sync`, `rejected list`: talking to the server.
+
+use std::io::{BufRead, IsTerminal};
+
+use clap::Subcommand;
+use indicatif::{ProgressBar, ProgressStyle};
+use serde_json::json;
+
+use super::Context;
+use crate::error::ClientError;
+use crate::sync::{self, Http, SyncOptions};
+
+/// Rejected-edit commands.
+#[derive(Debug, Subcommand)]
+pub enum RejectedCommand {
+    /// Edits the server refused, with the reason.
+    List,
+}
+
+/// Signs in to a server; the password comes from a prompt or, with `--password-stdin`, from the
+/// first line of standard input, never from the command line.
+pub fn login(
+    ctx: &mut Context,
+    server: &str,
+    user: &str,
+    password_stdin: bool,
+) -> Result<(), ClientError> {
+    let password = if password_stdin {
+        let mut line = String::new();
+        std::io::stdin().lock().read_line(&mut line)?;
+        line.trim_end_matches(['\r', '\n']).to_string()
+    } else {
+        rpassword::prompt_password(format!("{} {user}: ", ctx.out.text("password for", "密码")))?
+    };
+    let http = Http::new(server)?;
+    let device = ctx.store.device().clone();
+    let reply = http.login(user, &password, &device.name, &device.actor.to_hex_string())?;
+    ctx.store
+        .set_identity(&reply.user, &device.name, device.time_zone)?;
+    ctx.store.set_meta("server", server.trim_end_matches('/'))?;
+    ctx.store.set_meta("token", &reply.token)?;
+    ctx.store.set_meta("role", &reply.role)?;
+    ctx.store.set_meta("territory", &reply.territory)?;
+    let message = format!(
+        "{} {} ({}, {}) @ {server}",
+        ctx.out.text("signed in:", "已登录："),
+        reply.user,
+        reply.role,
+        reply.territory
+    );
+    ctx.out.done(&message, json!({"user": reply.user, "role": reply.role, "territory": reply.territory, "server": server}));
+    Ok(())
+}
+
+/// Syncs with the server, showing progress on a terminal.
+pub fn sync(ctx: &mut Context) -> Result<(), ClientError> {
+    let server = ctx.store.meta("server")?.ok_or(ClientError::NotSignedIn)?;
+    let http = Http::new(&server)?;
+    let bar = (!ctx.out.json && std::io::stderr().is_terminal()).then(|| {
+        let bar = ProgressBar::new_spinner();
+        bar.set_style(
+            ProgressStyle::with_template("{spinner} {msg}")
+                .unwrap_or_else(|_| ProgressStyle::default_spinner()),
+        );
+        bar
+    });
+    let report = sync::sync(&mut ctx.store, &http, &SyncOptions::default(), |r| {
+        if let Some(bar) = &bar {
+            bar.set_message(format!(
+                "↑ {} changes ({} B)  ↓ {} changes ({} B)  round trip {}",
+                r.pushed, r.bytes_up, r.pulled, r.bytes_down, r.round_trips
+            ));
+            bar.tick();
+        }
+    });
+    if let Some(bar) = bar {
+        bar.finish_and_clear();
+    }
+    let report = report?;
+    if ctx.out.json {
+        ctx.out.json(&report);
+    } else {
+        println!(
+            "{} ↑ {} ({} {}, {} {})  ↓ {} ({} {})  {} B ↑ / {} B ↓ in {} {}",
+            ctx.out.text("synced:", "已同步："),
+            report.pushed,
+            report.acknowledged,
+            ctx.out.text("accepted", "已接受"),
+            report.rejected,
+            ctx.out.text("refused", "被拒"),
+            report.pulled,
+            report.purged,
+            ctx.out.text("removed", "已移除"),
+            report.bytes_up,
+            report.bytes_down,
+            report.round_trips,
+            ctx.out.text("round trips", "次往返"),
+        );
+        if report.rejected > 0 {
+            println!(
+                "{}",
+                ctx.out.text(
+                    "some edits were refused: see `fieldsync rejected list`",
+                    "部分修改被拒绝：见 `fieldsync rejected list`"
+                )
+            );
+        }
+    }
+    Ok(())
+}
+
+/// Lists edits the server refused.
+pub fn rejected(ctx: &Context, _command: RejectedCommand) -> Result<(), ClientError> {
+    let rows: Vec<serde_json::Map<String, serde_json::Value>> = ctx
+        .store
+        .rejected()?
+        .into_iter()
+        .filter_map(|r| serde_json::to_value(r).ok())
+        .filter_map(|v| v.as_object().cloned())
+        .collect();
+    ctx.out.rows(&rows, &["at", "id", "code", "reason"]);
+    Ok(())
+}

@@ -1,0 +1,148 @@
+//! Settling one sync response: acknowledgements, refusals, pulled changes, purges and the new
+//! cursor, all in one transaction. If the laptop dies before it commits, the next sync pushes the
+//! same changes again (the server ignores what it has) and pulls again from the old cursor (this
+//! side ignores changes it has), so nothing is lost and nothing is applied twice.
+
+use std::collections::BTreeMap;
+
+use automerge::{ActorId, AutoCommit};
+use chrono::Utc;
+use rusqlite::{Connection, OptionalExtension, params};
+use serde::Serialize;
+use shared::protocol::{PullChange, SyncResponse};
+use shared::{RecordId, RecordKind, doc};
+
+use super::records::write_tx;
+use super::{Store, documents, outbox, set_meta};
+use crate::error::ClientError;
+
+/// What settling one response did.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Settled {
+    /// Changes the server acknowledged.
+    pub acked: u64,
+    /// Changes filed as refused (including local edits built on them).
+    pub rejected: u64,
+    /// Pulled changes this laptop did not have.
+    pub pulled: u64,
+    /// Documents removed from this laptop.
+    pub purged: u64,
+}
+
+impl Store {
+    /// The highest log sequence applied from the server.
+    pub fn cursor(&self) -> Result<u64, ClientError> {
+        Ok(self
+            .meta("cursor")?
+            .and_then(|c| c.parse().ok())
+            .unwrap_or(0))
+    }
+
+    /// Applies one sync response in a single transaction.
+    pub fn settle(&mut self, response: &SyncResponse) -> Result<Settled, ClientError> {
+        let actor = self.device.actor.clone();
+        let tx = write_tx(&mut self.conn)?;
+        let mut settled = Settled::default();
+        outbox::acknowledge(&tx, &response.acked)?;
+        settled.acked = response.acked.len() as u64;
+        settled.rejected = outbox::reject(&tx, &actor, &response.rejected)? as u64;
+        settled.pulled = apply_pulled(&tx, &actor, &response.changes)?;
+        for id in &response.purge {
+            tx.execute(
+                "INSERT OR IGNORE INTO pending_purges (doc_id, at) VALUES (?1, ?2)",
+                params![id.to_string(), Utc::now().to_rfc3339()],
+            )?;
+        }
+        settled.purged = run_purges(&tx)?;
+        set_meta(&tx, "cursor", &response.next_cursor.to_string())?;
+        set_meta(&tx, "last_sync", &Utc::now().to_rfc3339())?;
+        tx.commit()?;
+        Ok(settled)
+    }
+}
+
+/// Applies pulled changes, document by document, skipping those already held.
+fn apply_pulled(
+    conn: &Connection,
+    actor: &ActorId,
+    changes: &[PullChange],
+) -> Result<u64, ClientError> {
+    let mut by_doc: BTreeMap<RecordId, Vec<&PullChange>> = BTreeMap::new();
+    for change in changes {
+        by_doc.entry(change.doc_id).or_default().push(change);
+    }
+    let mut applied = 0;
+    for (id, changes) in by_doc {
+        applied += apply_to_document(conn, actor, id, &changes)?;
+    }
+    Ok(applied)
+}
+
+fn apply_to_document(
+    conn: &Connection,
+    actor: &ActorId,
+    id: RecordId,
+    changes: &[&PullChange],
+) -> Result<u64, ClientError> {
+    let existed = documents::exists(conn, id)?;
+    let mut document = if existed {
+        documents::load(conn, actor, id)?
+    } else {
+        AutoCommit::new().with_actor(actor.clone())
+    };
+    let mut fresh = Vec::new();
+    for pulled in changes {
+        let change = doc::parse_change(&pulled.bytes)?;
+        let hash = change.hash();
+        if document.get_change_by_hash(&hash).is_none()
+            && !fresh.iter().any(|c: &automerge::Change| c.hash() == hash)
+        {
+            fresh.push(change);
+        }
+    }
+    if fresh.is_empty() {
+        return Ok(0);
+    }
+    document
+        .apply_changes(fresh.iter().cloned())
+        .map_err(doc::DocError::from)?;
+    if !existed {
+        // A document the server sends whole; its first change names its kind.
+        let kind = doc::kind_of(&document).unwrap_or(RecordKind::Customer);
+        documents::insert(conn, id, kind, &mut document)?;
+    }
+    for change in &fresh {
+        documents::append_change(conn, id, &mut document, change.hash(), change.raw_bytes())?;
+    }
+    if let Ok(record) = doc::read(&document) {
+        documents::refresh_derived(conn, id, &record, &document)?;
+    }
+    Ok(fresh.len() as u64)
+}
+
+/// Carries out purges whose documents have no local edit waiting for the server.
+fn run_purges(conn: &Connection) -> Result<u64, ClientError> {
+    let mut statement = conn.prepare("SELECT doc_id FROM pending_purges")?;
+    let ids: Vec<String> = statement
+        .query_map([], |row| row.get(0))?
+        .collect::<Result<_, _>>()?;
+    let mut purged = 0;
+    for key in ids {
+        let waiting: Option<i64> = conn
+            .query_row(
+                "SELECT 1 FROM outbox WHERE doc_id = ?1 LIMIT 1",
+                [&key],
+                |row| row.get(0),
+            )
+            .optional()?;
+        if waiting.is_some() {
+            continue;
+        }
+        if let Ok(id) = key.parse() {
+            documents::remove(conn, id)?;
+            purged += 1;
+        }
+        conn.execute("DELETE FROM pending_purges WHERE doc_id = ?1", [&key])?;
+    }
+    Ok(purged)
+}

@@ -1,0 +1,147 @@
+//! Sync: push this laptop's unacknowledged changes and pull what the server has for it, one
+//! round trip at a time, until both sides are level.
+//!
+//! Each round trip is settled in one local transaction (see [`crate::store::Store::settle`]), so a
+//! connection that drops at any point loses nothing: the next attempt re-sends what was not
+//! acknowledged and pulls again from the last committed cursor. Failed round trips are retried
+//! with exponential backoff and jitter; local work never waits on any of this.
+
+mod transport;
+
+pub use transport::{Http, LoginReply, decompress};
+
+use std::time::Duration;
+
+use backon::{BlockingRetryable, ExponentialBuilder};
+use serde::Serialize;
+use shared::protocol::{self, PROTOCOL_VERSION, PushChange, SyncRequest, SyncResponse};
+
+use crate::error::ClientError;
+use crate::store::Store;
+
+/// How a sync runs.
+#[derive(Debug, Clone)]
+pub struct SyncOptions {
+    /// Most change bytes to push per round trip.
+    pub push_budget: usize,
+    /// Most change bytes to ask for per round trip.
+    pub pull_budget: u64,
+    /// Attempts per round trip before giving up (with backoff between them).
+    pub attempts: usize,
+    /// First backoff delay.
+    pub first_delay: Duration,
+    /// Give up after this many round trips (a guard against a server that never says "done").
+    pub max_round_trips: u64,
+}
+
+impl Default for SyncOptions {
+    fn default() -> Self {
+        SyncOptions {
+            push_budget: 2 * 1024 * 1024,
+            pull_budget: protocol::DEFAULT_PULL_BUDGET,
+            attempts: 5,
+            first_delay: Duration::from_millis(500),
+            max_round_trips: 10_000,
+        }
+    }
+}
+
+/// What a sync did.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct SyncReport {
+    /// Changes sent.
+    pub pushed: u64,
+    /// Changes the server acknowledged.
+    pub acknowledged: u64,
+    /// Changes the server refused (see `fieldsync rejected list`).
+    pub rejected: u64,
+    /// New changes received.
+    pub pulled: u64,
+    /// Documents removed because they left this user's view.
+    pub purged: u64,
+    /// Compressed bytes sent.
+    pub bytes_up: u64,
+    /// Compressed bytes received.
+    pub bytes_down: u64,
+    /// Successful round trips.
+    pub round_trips: u64,
+    /// Attempts that failed and were retried.
+    pub retries: u64,
+}
+
+/// Syncs until nothing is left to push or pull. `progress` is called after every round trip.
+pub fn sync(
+    store: &mut Store,
+    http: &Http,
+    options: &SyncOptions,
+    mut progress: impl FnMut(&SyncReport),
+) -> Result<SyncReport, ClientError> {
+    let token = store.meta("token")?.ok_or(ClientError::NotSignedIn)?;
+    let mut report = SyncReport::default();
+    loop {
+        let batch = store.outbox_batch(options.push_budget)?;
+        let request = SyncRequest {
+            protocol: PROTOCOL_VERSION,
+            cursor: store.cursor()?,
+            push: batch
+                .iter()
+                .map(|o| PushChange {
+                    doc_id: o.doc_id,
+                    bytes: o.bytes.clone(),
+                })
+                .collect(),
+            pull_budget: options.pull_budget,
+        };
+        let body = zstd::encode_all(protocol::encode(&request).as_slice(), 3)?;
+        let answer = round_trip(http, &token, &body, options, &mut report)?;
+        let response: SyncResponse =
+            protocol::decode(&answer).map_err(|e| ClientError::Protocol(e.to_string()))?;
+        report.bytes_up += body.len() as u64;
+        report.round_trips += 1;
+        report.pushed += batch.len() as u64;
+        let settled = store.settle(&response)?;
+        report.acknowledged += settled.acked;
+        report.rejected += settled.rejected;
+        report.pulled += settled.pulled;
+        report.purged += settled.purged;
+        progress(&report);
+        let answered = response.acked.len() + response.rejected.len();
+        if !batch.is_empty() && answered == 0 {
+            return Err(ClientError::Protocol(
+                "the server answered none of the pushed changes".into(),
+            ));
+        }
+        let outbox_left = !store.outbox_batch(1)?.is_empty();
+        if (!response.more && !outbox_left) || report.round_trips >= options.max_round_trips {
+            return Ok(report);
+        }
+    }
+}
+
+/// One request, retried with exponential backoff and jitter while the failure is temporary.
+fn round_trip(
+    http: &Http,
+    token: &str,
+    body: &[u8],
+    options: &SyncOptions,
+    report: &mut SyncReport,
+) -> Result<Vec<u8>, ClientError> {
+    let backoff = ExponentialBuilder::default()
+        .with_min_delay(options.first_delay)
+        .with_max_delay(Duration::from_secs(30))
+        .with_max_times(options.attempts.saturating_sub(1))
+        .with_jitter();
+    let mut retries = 0;
+    let result = (|| http.sync(token, body.to_vec()))
+        .retry(backoff)
+        .when(ClientError::is_retryable)
+        .notify(|error, delay| {
+            retries += 1;
+            tracing::warn!("sync attempt failed ({error}); retrying in {delay:?}");
+        })
+        .call();
+    report.retries += retries;
+    let (answer, wire_bytes) = result?;
+    report.bytes_down += wire_bytes;
+    Ok(answer)
+}
