@@ -14,6 +14,7 @@ pub mod money;
 pub mod projection;
 pub mod protocol;
 pub mod record;
+pub mod rules;
 pub mod validate;
 
 pub use ids::{RecordId, RecordKind};
