@@ -14,6 +14,7 @@ pub mod money;
 pub mod projection;
 pub mod protocol;
 pub mod record;
+pub mod report;
 pub mod rules;
 pub mod validate;
 
