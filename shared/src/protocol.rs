@@ -83,6 +83,18 @@ pub struct PullChange {
     pub bytes: Vec<u8>,
 }
 
+/// Who an Automerge actor is, so a laptop can show `user@device` in history and conflicts for
+/// changes made elsewhere.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ActorInfo {
+    /// The actor id, in hex.
+    pub actor: String,
+    /// The user the device belongs to.
+    pub user: String,
+    /// The device's name.
+    pub device: String,
+}
+
 /// A sync response.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SyncResponse {
@@ -99,6 +111,8 @@ pub struct SyncResponse {
     pub next_cursor: u64,
     /// Whether more changes remain after `next_cursor`.
     pub more: bool,
+    /// Who wrote the documents in `changes`.
+    pub actors: Vec<ActorInfo>,
 }
 
 /// An error decoding a body.

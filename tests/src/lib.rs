@@ -1,7 +1,12 @@
-//! Helpers for end-to-end tests: laptops as real `fieldsync` processes on temporary homes.
+//! Helpers for end-to-end tests: laptops as real `fieldsync` processes on temporary homes, a
+//! real sync server, and a proxy that breaks connections.
 
+pub mod proxy;
+pub mod server;
+
+use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::{Command, Output, Stdio};
 
 use serde_json::Value;
 use tempfile::TempDir;
@@ -58,6 +63,48 @@ impl Laptop {
             .env("LANG", "en_US.UTF-8")
             .output()
             .expect("run fieldsync")
+    }
+
+    /// Signs in to a server, giving the password on standard input as a script would.
+    pub fn login(&self, url: &str, user: &str, password: &str) {
+        let mut child = Command::new(&self.binary)
+            .arg("--home")
+            .arg(self.home.path())
+            .args(["login", "--server", url, "--user", user, "--password-stdin"])
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("run fieldsync login");
+        if let Some(mut stdin) = child.stdin.take() {
+            writeln!(stdin, "{password}").expect("password");
+        }
+        let output = child.wait_with_output().expect("login finishes");
+        assert!(
+            output.status.success(),
+            "login failed: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+    }
+
+    /// Syncs; returns the JSON summary.
+    pub fn sync(&self) -> Value {
+        self.json(&["sync"])
+    }
+
+    /// The ids of the customers this laptop holds, sorted.
+    pub fn customer_ids(&self) -> Vec<String> {
+        let list = self.json(&["customer", "list", "--all"]);
+        let mut ids: Vec<String> = list
+            .as_array()
+            .map(|rows| {
+                rows.iter()
+                    .filter_map(|r| r["id"].as_str().map(str::to_string))
+                    .collect()
+            })
+            .unwrap_or_default();
+        ids.sort();
+        ids
     }
 
     /// Runs a command that must succeed; returns its stdout.

@@ -116,7 +116,12 @@ enum Command {
         password_stdin: bool,
     },
     /// Push local edits and pull everyone else's; safe to interrupt and run again.
-    Sync,
+    Sync {
+        /// Ask for at most this many bytes of changes per round trip (smaller pages suit a poor
+        /// connection: each page that arrives is kept even if a later one fails).
+        #[arg(long)]
+        page_bytes: Option<u64>,
+    },
     /// Edits the server refused.
     #[command(subcommand)]
     Rejected(sync::RejectedCommand),
@@ -194,7 +199,7 @@ fn run(cli: Cli, out: Output) -> Result<(), ClientError> {
             user,
             password_stdin,
         } => sync::login(&mut ctx, &server, &user, password_stdin),
-        Command::Sync => sync::sync(&mut ctx),
+        Command::Sync { page_bytes } => sync::sync(&mut ctx, page_bytes),
         Command::Rejected(command) => sync::rejected(&ctx, command),
     }
 }

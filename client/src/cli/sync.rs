@@ -53,7 +53,7 @@ pub fn login(
 }
 
 /// Syncs with the server, showing progress on a terminal.
-pub fn sync(ctx: &mut Context) -> Result<(), ClientError> {
+pub fn sync(ctx: &mut Context, page_bytes: Option<u64>) -> Result<(), ClientError> {
     let server = ctx.store.meta("server")?.ok_or(ClientError::NotSignedIn)?;
     let http = Http::new(&server)?;
     let bar = (!ctx.out.json && std::io::stderr().is_terminal()).then(|| {
@@ -64,7 +64,11 @@ pub fn sync(ctx: &mut Context) -> Result<(), ClientError> {
         );
         bar
     });
-    let report = sync::sync(&mut ctx.store, &http, &SyncOptions::default(), |r| {
+    let mut options = SyncOptions::default();
+    if let Some(bytes) = page_bytes {
+        options.pull_budget = bytes.max(1);
+    }
+    let report = sync::sync(&mut ctx.store, &http, &options, |r| {
         if let Some(bar) = &bar {
             bar.set_message(format!(
                 "↑ {} changes ({} B)  ↓ {} changes ({} B)  round trip {}",

@@ -47,6 +47,13 @@ impl Store {
         settled.acked = response.acked.len() as u64;
         settled.rejected = outbox::reject(&tx, &actor, &response.rejected)? as u64;
         settled.pulled = apply_pulled(&tx, &actor, &response.changes)?;
+        for info in &response.actors {
+            tx.execute(
+                "INSERT INTO actors (actor, user_name, device) VALUES (?1, ?2, ?3)
+                 ON CONFLICT (actor) DO UPDATE SET user_name = excluded.user_name, device = excluded.device",
+                params![info.actor, info.user, info.device],
+            )?;
+        }
         for id in &response.purge {
             tx.execute(
                 "INSERT OR IGNORE INTO pending_purges (doc_id, at) VALUES (?1, ?2)",

@@ -276,3 +276,22 @@ pub fn change_count(conn: &Connection) -> Result<u64, ServerError> {
         |r| r.get::<_, i64>(0),
     )? as u64)
 }
+
+/// The registered devices (actor, user, device) that wrote changes to any of these documents.
+pub fn actors_of(
+    conn: &Connection,
+    doc_ids: &[String],
+) -> Result<Vec<(String, String, String)>, ServerError> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT DISTINCT d.actor, d.user, d.device FROM changes c
+         JOIN devices d ON d.actor = c.actor WHERE c.doc_id = ?1",
+    )?;
+    let mut found = std::collections::BTreeSet::new();
+    for doc_id in doc_ids {
+        let rows = stmt.query_map([doc_id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
+        for row in rows {
+            found.insert(row?);
+        }
+    }
+    Ok(found.into_iter().collect())
+}

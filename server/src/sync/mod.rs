@@ -9,10 +9,12 @@ pub mod apply;
 pub mod chunk;
 pub mod pull;
 
-use std::collections::HashSet;
+use std::collections::{BTreeSet, HashSet};
 use std::io::Read;
 
-use shared::protocol::{self, MAX_DECOMPRESSED_BYTES, PROTOCOL_VERSION, SyncRequest, SyncResponse};
+use shared::protocol::{
+    self, ActorInfo, MAX_DECOMPRESSED_BYTES, PROTOCOL_VERSION, SyncRequest, SyncResponse,
+};
 
 use crate::accounts::Caller;
 use crate::error::ServerError;
@@ -95,6 +97,21 @@ pub fn exchange(
         next_cursor = pulled.next_cursor,
         "sync"
     );
+    let docs: BTreeSet<String> = pulled
+        .changes
+        .iter()
+        .map(|c| c.doc_id.to_string())
+        .collect();
+    let docs: Vec<String> = docs.into_iter().collect();
+    let actors = store
+        .blocking(|c| crate::store::log::actors_of(c, &docs))?
+        .into_iter()
+        .map(|(actor, user, device)| ActorInfo {
+            actor,
+            user,
+            device,
+        })
+        .collect();
     Ok(SyncResponse {
         acked,
         rejected,
@@ -102,5 +119,6 @@ pub fn exchange(
         purge: pulled.purge,
         next_cursor: pulled.next_cursor,
         more: pulled.more,
+        actors,
     })
 }

@@ -1,0 +1,176 @@
+//! A real sync server for end-to-end tests: in this process, on a loopback port, with a
+//! temporary SQLite database, stoppable and restartable on the same address.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use server::{AppState, Config};
+use tempfile::TempDir;
+
+/// The organisation every end-to-end test uses.
+pub const ORG: &str = r#"
+[[territory]]
+code = "CN"
+name = "公司总部"
+[[territory]]
+code = "EAST"
+name = "华东大区"
+parent = "CN"
+[[territory]]
+code = "EAST-SH"
+name = "上海办事处"
+parent = "EAST"
+[[territory]]
+code = "EAST-HZ"
+name = "杭州办事处"
+parent = "EAST"
+[[territory]]
+code = "SOUTH"
+name = "华南大区"
+parent = "CN"
+[[territory]]
+code = "SOUTH-GZ"
+name = "广州办事处"
+parent = "SOUTH"
+
+[[user]]
+name = "zhang.wei"
+role = "salesperson"
+territory = "EAST-SH"
+password = "pw-zhang"
+[[user]]
+name = "li.na"
+role = "salesperson"
+territory = "EAST-SH"
+password = "pw-li"
+[[user]]
+name = "chen.hz"
+role = "salesperson"
+territory = "EAST-HZ"
+password = "pw-chen"
+[[user]]
+name = "wang.gz"
+role = "salesperson"
+territory = "SOUTH-GZ"
+password = "pw-wang"
+[[user]]
+name = "east.boss"
+role = "large_region_manager"
+territory = "EAST"
+password = "pw-boss"
+[[user]]
+name = "hq"
+role = "head_office"
+territory = "CN"
+password = "pw-hq"
+"#;
+
+/// A running (or stopped) server.
+pub struct TestServer {
+    /// Where it listens.
+    pub addr: SocketAddr,
+    dir: TempDir,
+    running: Option<Running>,
+}
+
+struct Running {
+    runtime: tokio::runtime::Runtime,
+    stop: tokio::sync::oneshot::Sender<()>,
+}
+
+impl TestServer {
+    /// Starts a server with [`ORG`] imported, on a free loopback port.
+    pub fn start() -> TestServer {
+        let dir = TempDir::new().expect("temporary directory");
+        let state = AppState::open(&config(dir.path().join("server.db"))).expect("server opens");
+        state
+            .admin()
+            .import_toml(ORG)
+            .expect("organisation imports");
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("free port");
+        let addr = listener.local_addr().expect("address");
+        let mut server = TestServer {
+            addr,
+            dir,
+            running: None,
+        };
+        server.run(listener);
+        server
+    }
+
+    /// The base URL.
+    pub fn url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    /// The database file.
+    pub fn db_path(&self) -> PathBuf {
+        self.dir.path().join("server.db")
+    }
+
+    /// Stops the server abruptly, as a crash would: in-flight requests are dropped.
+    pub fn kill(&mut self) {
+        if let Some(running) = self.running.take() {
+            let _ = running.stop.send(());
+            running.runtime.shutdown_timeout(Duration::ZERO);
+        }
+    }
+
+    /// Starts the server again on the same address and database.
+    pub fn restart(&mut self) {
+        self.kill();
+        // The old listener's port may take a moment to be free again.
+        let listener = (0..100)
+            .find_map(|_| {
+                std::net::TcpListener::bind(self.addr)
+                    .map_err(|_| std::thread::sleep(Duration::from_millis(50)))
+                    .ok()
+            })
+            .expect("the port is free again");
+        self.run(listener);
+    }
+
+    /// How many changes the server's log holds (each stored once by hash).
+    pub fn change_count(&self) -> u64 {
+        let conn = rusqlite::Connection::open(self.db_path()).expect("server database");
+        conn.query_row(
+            "SELECT COUNT(*) FROM changes WHERE hash IS NOT NULL",
+            [],
+            |r| r.get(0),
+        )
+        .expect("count")
+    }
+
+    fn run(&mut self, listener: std::net::TcpListener) {
+        listener.set_nonblocking(true).expect("non-blocking");
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .expect("runtime");
+        let state = AppState::open(&config(self.db_path())).expect("server opens");
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        runtime.spawn(async move {
+            let listener = tokio::net::TcpListener::from_std(listener).expect("listener");
+            let _ = server::serve(listener, state, async {
+                let _ = stopped.await;
+            })
+            .await;
+        });
+        self.running = Some(Running { runtime, stop });
+    }
+}
+
+impl Drop for TestServer {
+    fn drop(&mut self) {
+        self.kill();
+    }
+}
+
+fn config(db_path: PathBuf) -> Config {
+    Config {
+        db_path,
+        ..Config::default()
+    }
+}
