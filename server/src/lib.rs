@@ -9,6 +9,7 @@ pub mod admin;
 pub mod config;
 pub mod error;
 pub mod handlers;
+pub mod reports;
 pub mod store;
 pub mod sync;
 pub mod territory;

@@ -7,6 +7,7 @@ mod deal;
 mod output;
 mod parse;
 mod records;
+mod report;
 mod sync;
 mod visit;
 
@@ -125,6 +126,8 @@ enum Command {
     /// Edits the server refused.
     #[command(subcommand)]
     Rejected(sync::RejectedCommand),
+    /// A territory's figures over a period (日报/周报/月报), from the records on this laptop.
+    Report(report::ReportArgs),
 }
 
 /// What every command works with.
@@ -201,6 +204,7 @@ fn run(cli: Cli, out: Output) -> Result<(), ClientError> {
         } => sync::login(&mut ctx, &server, &user, password_stdin),
         Command::Sync { page_bytes } => sync::sync(&mut ctx, page_bytes),
         Command::Rejected(command) => sync::rejected(&ctx, command),
+        Command::Report(args) => report::run(&ctx, args),
     }
 }
 

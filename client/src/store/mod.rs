@@ -9,6 +9,7 @@ mod merge;
 mod outbox;
 mod queries;
 mod records;
+pub mod reports;
 mod schema;
 
 pub use inbox::Settled;

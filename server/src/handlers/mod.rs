@@ -7,10 +7,12 @@
 //! | `POST /v1/logout` | Bearer | | 204 |
 //! | `GET /v1/me` | Bearer | | JSON `{user, role, territory}` |
 //! | `POST /v1/sync` | Bearer | zstd(postcard(`SyncRequest`)) | zstd(postcard(`SyncResponse`)) |
+//! | `GET /v1/reports/rollup?node=&period=&date=&format=json\|csv\|xlsx` | Bearer | | a node's rollup (see [`crate::reports`]) |
 //!
 //! Errors are JSON `{"error": code, "message": text}` (see [`crate::error`]).
 
 mod auth;
+mod reports;
 mod sync;
 
 use axum::Router;
@@ -34,6 +36,7 @@ pub fn router(state: AppState) -> Router {
         .route("/v1/logout", post(auth::logout))
         .route("/v1/me", get(auth::me))
         .route("/v1/sync", post(sync::sync))
+        .route("/v1/reports/rollup", get(reports::rollup_report))
         .layer(CatchPanicLayer::new())
         .layer(TraceLayer::new_for_http())
         .with_state(state)

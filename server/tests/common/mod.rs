@@ -302,3 +302,39 @@ pub fn move_customer(
     *doc = fork;
     change
 }
+
+/// A new document for any record made by `actor`: its id and the change that created it.
+pub fn new_record<T: shared::RecordType>(actor: &ActorId, record: &T) -> (RecordId, PushChange) {
+    let id = RecordId::new();
+    let mut doc =
+        shared::doc::create(actor, id, record, &CommitMeta::now("create")).expect("creates");
+    (id, last_change(&mut doc, id))
+}
+
+/// A GET with a bearer token; returns status, content type and body.
+pub async fn get_raw(
+    server: &TestServer,
+    token: &str,
+    path: &str,
+) -> (StatusCode, String, Vec<u8>) {
+    let response = server
+        .http
+        .get(format!("{}{path}", server.url))
+        .bearer_auth(token)
+        .send()
+        .await
+        .expect("GET request");
+    let status = response.status();
+    let content_type = response
+        .headers()
+        .get("content-type")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_string();
+    let body = response
+        .bytes()
+        .await
+        .map(|b| b.to_vec())
+        .unwrap_or_default();
+    (status, content_type, body)
+}

@@ -1,0 +1,32 @@
+//! Rollups and reports on the server: the projection tables turned into [`shared::report::Facts`],
+//! the territory tree from the `territories` and `users` tables, and the XLSX export.
+//!
+//! The counting itself is [`shared::report::rollup`], the same code a manager's laptop runs, so
+//! the two agree on the same data. What is decided here, and mirrored exactly in the laptop's
+//! `client/src/store/reports.rs` (change both together):
+//! - **region**: the document's territory as the server keeps it (`documents.territory`); for
+//!   visits, quotations and orders that is their customer's territory, moved with it;
+//! - **dates**: a visit counts on its own local date (projected in the visit's time zone);
+//!   customers and deals carry only a UTC instant (`created_at`), so they count on the date it
+//!   falls on in [`REPORT_TIME_ZONE`], the company's reporting zone — a per-user zone would
+//!   make two people's reports of the same node disagree;
+//! - **voided** customers and visits are left out here (their rows carry no `voided` flag);
+//!   voided deals are passed on marked, and the rollup skips them;
+//! - **collections and receivables** are empty: no payment or receivable records exist yet.
+//!   An order marked `paid` is deliberately *not* counted as collected, because it carries no
+//!   payment date or amount received, and counting its total on its signing date would misdate
+//!   回款;
+//! - **flags** are empty until a flags projection table exists in `shared::projection`.
+//!
+//! Rows that cannot be read (a malformed date, amount, currency or status, which our own
+//! projection never writes) are skipped and logged rather than failing the whole report.
+
+mod facts;
+mod xlsx;
+
+pub use facts::{facts, tree};
+pub use xlsx::to_xlsx;
+
+/// The time zone in which customers' and deals' creation instants become report dates, on the
+/// server and on the laptop alike.
+pub const REPORT_TIME_ZONE: chrono_tz::Tz = chrono_tz::Asia::Shanghai;
