@@ -22,6 +22,7 @@
 //! role = "salesperson"       # salesperson | region_manager | large_region_manager | head_office | admin
 //! territory = "EAST-SH"      # a salesperson is attached to their region's node
 //! password = "..."           # optional: kept for existing users, generated for new ones
+//! grade = "regular"          # optional: probation | regular | supervisor (default regular)
 //! ```
 //!
 //! Territories may appear in any order; the whole import is one transaction. Customers' and
@@ -29,6 +30,8 @@
 
 use rand::RngCore;
 use serde::Deserialize;
+
+use shared::rules::authority::StaffGrade;
 
 use crate::accounts::{self, Role, UserInfo};
 use crate::error::ServerError;
@@ -77,6 +80,7 @@ struct UserEntry {
     role: String,
     territory: String,
     password: Option<String>,
+    grade: Option<String>,
 }
 
 fn check_code(code: &str) -> Result<(), ServerError> {
@@ -93,6 +97,11 @@ fn check_code(code: &str) -> Result<(), ServerError> {
 }
 
 fn check_user_name(name: &str) -> Result<(), ServerError> {
+    if name == crate::flags::SYSTEM_USER {
+        return Err(ServerError::malformed(format!(
+            "user name {name:?} is reserved for the server's own changes"
+        )));
+    }
     if name.is_empty() || name.len() > 100 || name.chars().any(char::is_control) {
         return Err(ServerError::malformed(format!(
             "user name {name:?} is not usable"
@@ -173,6 +182,16 @@ impl<'a> Admin<'a> {
         self.store.blocking(|c| db::users(c))
     }
 
+    /// Sets a user's grade, which with their role decides their authority.
+    pub fn set_grade(&self, name: &str, grade: StaffGrade) -> Result<(), ServerError> {
+        self.store.blocking(|c| db::set_grade(c, name, grade))
+    }
+
+    /// Re-runs every business rule over every document (after a realignment or a rule change).
+    pub fn recheck(&self) -> Result<crate::flags::RecheckSummary, ServerError> {
+        crate::flags::recheck_all(self.store)
+    }
+
     /// Revokes every token of a user (e.g. a lost laptop or a leaver); returns how many.
     pub fn revoke_user_tokens(&self, name: &str) -> Result<usize, ServerError> {
         self.store.blocking(|c| db::revoke_user_tokens(c, name))
@@ -192,6 +211,13 @@ impl<'a> Admin<'a> {
         for u in &file.user {
             check_user_name(&u.name)?;
             let role: Role = u.role.parse()?;
+            // No grade given keeps an existing user's grade (new users default to regular).
+            let grade = u
+                .grade
+                .as_deref()
+                .map(str::parse::<StaffGrade>)
+                .transpose()
+                .map_err(|e| ServerError::malformed(format!("user {}: {e}", u.name)))?;
             let hash = match (&u.password, existing.contains(&u.name)) {
                 (Some(p), _) if !p.is_empty() => Some(accounts::hash_password(p)?),
                 (_, true) => None,
@@ -202,7 +228,7 @@ impl<'a> Admin<'a> {
                     Some(hash)
                 }
             };
-            users.push((u, role, hash));
+            users.push((u, role, grade, hash));
         }
         self.store.blocking(|c| {
             let tx = c.transaction()?;
@@ -231,7 +257,7 @@ impl<'a> Admin<'a> {
                     )));
                 }
             }
-            for (u, role, hash) in &users {
+            for (u, role, grade, hash) in &users {
                 if !tree.exists(&u.territory) {
                     return Err(ServerError::NotFound(format!(
                         "user {}: no territory {:?}",
@@ -246,6 +272,9 @@ impl<'a> Admin<'a> {
                             rusqlite::params![u.name, role.as_str(), u.territory],
                         )?;
                     }
+                }
+                if let Some(grade) = grade {
+                    db::set_grade(&tx, &u.name, *grade)?;
                 }
             }
             tx.commit()?;

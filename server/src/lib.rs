@@ -8,6 +8,7 @@ pub mod accounts;
 pub mod admin;
 pub mod config;
 pub mod error;
+pub mod flags;
 pub mod handlers;
 pub mod reports;
 pub mod store;

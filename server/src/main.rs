@@ -8,6 +8,7 @@
 //! fieldsync-server admin --db PATH user list
 //! fieldsync-server admin --db PATH user revoke NAME
 //! fieldsync-server admin --db PATH import FILE.toml
+//! fieldsync-server admin --db PATH recheck
 //! ```
 
 use std::io::{BufRead, IsTerminal};
@@ -67,6 +68,8 @@ enum AdminCommand {
         /// The organisation file.
         file: PathBuf,
     },
+    /// Re-run every business rule over every document (after a realignment or rule change).
+    Recheck,
 }
 
 #[derive(Subcommand)]
@@ -223,6 +226,13 @@ fn admin(state: &AppState, action: AdminCommand) -> anyhow::Result<()> {
             for (user, password) in summary.generated_passwords {
                 println!("generated password for {user}: {password}");
             }
+        }
+        AdminCommand::Recheck => {
+            let summary = admin.recheck()?;
+            println!(
+                "re-checked {} documents; {} flag change(s) written",
+                summary.documents, summary.flag_changes
+            );
         }
     }
     Ok(())

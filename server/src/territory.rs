@@ -48,6 +48,15 @@ impl Tree {
         false
     }
 
+    /// Every territory code at or below `ancestor` (a manager's reach, for approvals).
+    pub fn codes_within(&self, ancestor: &str) -> std::collections::BTreeSet<String> {
+        self.parent
+            .keys()
+            .filter(|code| self.is_within(code, ancestor))
+            .cloned()
+            .collect()
+    }
+
     /// Whether adding `code` under `parent` would make a cycle.
     pub fn would_cycle(&self, code: &str, parent: &str) -> bool {
         self.is_within(parent, code)
@@ -58,8 +67,13 @@ impl Tree {
         territory == GLOBAL || user.role.reads_all() || self.is_within(territory, &user.territory)
     }
 
-    /// Whether `user` may write a record of `kind` in `territory`.
+    /// Whether `user` may write a record of `kind` in `territory`. Anyone who reads a flag may
+    /// handle it (acknowledge, resolve, add a note), head office included; which fields they
+    /// may change is checked separately.
     pub fn can_write(&self, user: &UserInfo, kind: RecordKind, territory: &str) -> bool {
+        if kind == RecordKind::Flag {
+            return territory != GLOBAL && self.can_read(user, territory);
+        }
         match user.role {
             Role::Admin => kind == RecordKind::Product,
             Role::HeadOffice => false,

@@ -93,17 +93,20 @@ pub enum RecordKind {
     Quotation,
     /// An order or contract (订单/合同).
     Order,
+    /// A business-conflict flag raised by the server's rules (窜货, 撞单, authority, credit).
+    Flag,
 }
 
 impl RecordKind {
     /// Every kind, in a stable order.
-    pub const ALL: [RecordKind; 6] = [
+    pub const ALL: [RecordKind; 7] = [
         RecordKind::Customer,
         RecordKind::Dealer,
         RecordKind::Product,
         RecordKind::Visit,
         RecordKind::Quotation,
         RecordKind::Order,
+        RecordKind::Flag,
     ];
 
     /// The kind's name as stored in documents and tables.
@@ -115,6 +118,7 @@ impl RecordKind {
             RecordKind::Visit => "visit",
             RecordKind::Quotation => "quotation",
             RecordKind::Order => "order",
+            RecordKind::Flag => "flag",
         }
     }
 }

@@ -232,8 +232,28 @@ pub static DEAL_LINES: Table = Table {
     indexes: &["product"],
 };
 
+/// Flags; `regions`, `people` and `records` are comma-separated lists.
+pub static FLAGS: Table = Table {
+    name: "flags",
+    columns: &[
+        ("kind", Text),
+        ("severity", Text),
+        ("key", Text),
+        ("status", Text),
+        ("regions", Text),
+        ("people", Text),
+        ("records", Text),
+        ("message_en", Text),
+        ("message_zh", Text),
+        ("detected_at", Text),
+        ("handled_by", Text),
+        ("voided", Int),
+    ],
+    indexes: &["key", "status", "kind"],
+};
+
 /// Every projection table.
-pub static TABLES: [&Table; 8] = [
+pub static TABLES: [&Table; 9] = [
     &CUSTOMERS,
     &DEALERS,
     &PRODUCTS,
@@ -242,6 +262,7 @@ pub static TABLES: [&Table; 8] = [
     &QUOTATIONS,
     &ORDERS,
     &DEAL_LINES,
+    &FLAGS,
 ];
 
 /// The tables a record kind projects into.
@@ -252,6 +273,7 @@ pub fn tables_for(kind: RecordKind) -> &'static [&'static Table] {
     static VISIT: [&Table; 2] = [&VISITS, &VISIT_STOCK];
     static QUOTATION: [&Table; 2] = [&QUOTATIONS, &DEAL_LINES];
     static ORDER: [&Table; 2] = [&ORDERS, &DEAL_LINES];
+    static FLAG: [&Table; 1] = [&FLAGS];
     match kind {
         RecordKind::Customer => &CUSTOMER,
         RecordKind::Dealer => &DEALER,
@@ -259,6 +281,7 @@ pub fn tables_for(kind: RecordKind) -> &'static [&'static Table] {
         RecordKind::Visit => &VISIT,
         RecordKind::Quotation => &QUOTATION,
         RecordKind::Order => &ORDER,
+        RecordKind::Flag => &FLAG,
     }
 }
 
@@ -422,6 +445,28 @@ pub fn project(record: &Record) -> Rows {
             rows.extend(line_rows(&o.lines, o.currency));
             rows
         }
+        Record::Flag(f) => vec![(
+            &FLAGS,
+            vec![
+                f.kind.as_str().into(),
+                f.severity.as_str().into(),
+                f.key.as_str().into(),
+                f.status.as_str().into(),
+                f.regions.join(",").into(),
+                f.people.join(",").into(),
+                f.records
+                    .iter()
+                    .map(ToString::to_string)
+                    .collect::<Vec<_>>()
+                    .join(",")
+                    .into(),
+                f.message_en.as_str().into(),
+                f.message_zh.as_str().into(),
+                f.detected_at.to_rfc3339().into(),
+                (&f.handled_by).into(),
+                voided,
+            ],
+        )],
     }
 }
 

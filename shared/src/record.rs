@@ -3,7 +3,7 @@
 use autosurgeon::{Hydrate, Reconcile};
 use serde::Serialize;
 
-use crate::domain::{Customer, Dealer, Order, Product, Quotation, Visit, Voided};
+use crate::domain::{Customer, Dealer, Flag, Order, Product, Quotation, Visit, Voided};
 use crate::ids::RecordKind;
 use crate::validate::Validation;
 
@@ -33,7 +33,7 @@ pub trait RecordType: Reconcile + Hydrate + Serialize + Clone + Sized {
 // and never kept in bulk, so boxing the large variants would buy nothing but noise.
 #[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-#[serde(tag = "kind", rename_all = "snake_case")]
+#[serde(tag = "type", rename_all = "snake_case")]
 pub enum Record {
     /// A customer file.
     Customer(Customer),
@@ -47,6 +47,8 @@ pub enum Record {
     Quotation(Quotation),
     /// An order.
     Order(Order),
+    /// A business-conflict flag.
+    Flag(Flag),
 }
 
 macro_rules! record_types {
@@ -104,4 +106,4 @@ macro_rules! record_types {
     };
 }
 
-record_types!(Customer, Dealer, Product, Visit, Quotation, Order);
+record_types!(Customer, Dealer, Product, Visit, Quotation, Order, Flag);

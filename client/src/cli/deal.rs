@@ -252,6 +252,7 @@ pub fn run_quote(ctx: &mut Context, command: QuoteCommand) -> Result<(), ClientE
                 notes: None,
                 created_at: chrono::Utc::now(),
                 voided: None,
+                approval: None,
             };
             let mut v = Validation::default();
             fields.apply(&mut v, &mut quote);

@@ -179,6 +179,7 @@ fn write_any(
         Record::Visit(r) => doc::update(document, r, meta),
         Record::Quotation(r) => doc::update(document, r, meta),
         Record::Order(r) => doc::update(document, r, meta),
+        Record::Flag(r) => doc::update(document, r, meta),
     }?;
     Ok(())
 }

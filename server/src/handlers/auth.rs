@@ -28,6 +28,12 @@ pub async fn login(
 ) -> Result<Json<Value>, ServerError> {
     let Json(request) = body.map_err(|e| ServerError::malformed(e.body_text()))?;
     let actor = accounts::parse_actor(&request.actor)?;
+    if actor == crate::flags::system_actor_hex() {
+        // The server's own actor signs flags; no laptop may take it.
+        return Err(ServerError::Conflict(
+            "this actor id is reserved for the server".into(),
+        ));
+    }
     let device = request.device.trim().to_string();
     if device.is_empty() || device.len() > 200 {
         return Err(ServerError::malformed("device must be 1 to 200 characters"));

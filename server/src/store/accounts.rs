@@ -64,6 +64,22 @@ pub fn upsert_user(
     Ok(())
 }
 
+/// Sets a user's grade; an unknown user is an error.
+pub fn set_grade(
+    conn: &Connection,
+    name: &str,
+    grade: shared::rules::authority::StaffGrade,
+) -> Result<(), ServerError> {
+    let changed = conn.execute(
+        "UPDATE users SET grade = ?2 WHERE name = ?1",
+        params![name, grade.as_str()],
+    )?;
+    if changed == 0 {
+        return Err(ServerError::NotFound(format!("no user {name:?}")));
+    }
+    Ok(())
+}
+
 /// A user with their password hash.
 pub fn user_with_hash(
     conn: &Connection,

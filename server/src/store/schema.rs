@@ -5,7 +5,8 @@ use rusqlite::Connection;
 use crate::error::ServerError;
 
 /// Migration `i` takes the schema from version `i` to `i + 1`.
-const MIGRATIONS: &[&str] = &[r#"
+const MIGRATIONS: &[&str] = &[
+    r#"
 CREATE TABLE territories (
     code TEXT PRIMARY KEY,
     name TEXT NOT NULL,
@@ -63,7 +64,23 @@ CREATE TABLE documents (
     updated_at TEXT NOT NULL
 );
 CREATE INDEX documents_customer ON documents (customer_id);
-"#];
+"#,
+    r#"
+-- A person's grade (probation | regular | supervisor) sets their authority with their role.
+ALTER TABLE users ADD COLUMN grade TEXT NOT NULL DEFAULT 'regular';
+-- The normalised identifying keys of each customer, so the duplicate rule (撞单) fetches only
+-- the customers sharing one instead of scanning all of them.
+CREATE TABLE customer_keys (
+    doc_id TEXT PRIMARY KEY,
+    tax_id TEXT,
+    phone TEXT,
+    name TEXT
+);
+CREATE INDEX customer_keys_tax_id ON customer_keys (tax_id);
+CREATE INDEX customer_keys_phone ON customer_keys (phone);
+CREATE INDEX customer_keys_name ON customer_keys (name);
+"#,
+];
 
 /// Brings the schema up to date, each step in its own transaction.
 pub fn migrate(conn: &mut Connection) -> Result<(), ServerError> {

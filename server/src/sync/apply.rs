@@ -101,16 +101,26 @@ fn accept(
     let hash = change.hash();
 
     // Apply to a copy of the server's document, off the async threads, panics caught.
+    // Flags and quotations are also checked against the record as it was before the change
+    // (who may change which fields, approvals), so read that first.
+    let wants_before = existing
+        .as_ref()
+        .is_some_and(|row| row.kind == RecordKind::Flag.as_str() || row.kind == "quotation");
     let applied = guarded(|| -> Result<_, automerge::AutomergeError> {
         let mut doc = match &existing {
             Some(row) => AutoCommit::load(&row.snapshot)?,
             None => AutoCommit::new(),
         };
+        let before = if wants_before {
+            shared::doc::read(&doc).ok()
+        } else {
+            None
+        };
         doc.apply_changes([change])?;
         let missing = doc.get_missing_deps(&[]);
-        Ok((doc, missing))
+        Ok((doc, missing, before))
     });
-    let (mut doc, missing) = match applied {
+    let (mut doc, missing, before) = match applied {
         Some(Ok(applied)) => applied,
         Some(Err(e)) => {
             return Ok(refuse(
@@ -167,6 +177,17 @@ fn accept(
             ),
         ));
     }
+    if let Some((code, reason)) = crate::flags::guard::check_push(
+        conn,
+        tree,
+        caller,
+        push.doc_id,
+        before.as_ref(),
+        &record,
+        &territory,
+    )? {
+        return Ok(refuse(code, reason));
+    }
     let Some(snapshot) = guarded(|| doc.save()) else {
         return Ok(refuse("malformed", "the document could not be saved"));
     };
@@ -201,6 +222,9 @@ fn accept(
         &snapshot,
     )?;
     log::reproject(&tx, push.doc_id, &record)?;
+    // The rules run on the projections just written, in the same transaction: a change and
+    // the flags it raises are stored together or not at all.
+    crate::flags::on_change(&tx, tree, push.doc_id, &record, &territory)?;
     tx.commit()?;
     Ok(Ok(()))
 }
@@ -261,5 +285,14 @@ fn derive_territory(
         Record::Visit(v) => customer(&v.customer_id)?,
         Record::Quotation(q) => customer(&q.customer_id)?,
         Record::Order(o) => customer(&o.customer_id)?,
+        // Flags are raised by the server in their region's territory; a pushed edit keeps it,
+        // and nobody but the server may create one.
+        Record::Flag(_) => match old_territory {
+            Some(territory) => Ok((territory.clone(), None)),
+            None => refuse(
+                "flag_readonly",
+                "flags are raised by the server, not created",
+            ),
+        },
     })
 }

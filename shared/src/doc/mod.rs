@@ -16,7 +16,7 @@ use automerge::transaction::{CommitOptions, Transactable};
 use automerge::{ActorId, AutoCommit, ChangeHash, ROOT, ReadDoc, ScalarValue, Value};
 use chrono::{DateTime, Utc};
 
-use crate::domain::{Customer, Dealer, Order, Product, Quotation, Visit};
+use crate::domain::{Customer, Dealer, Flag, Order, Product, Quotation, Visit};
 use crate::ids::{RecordId, RecordKind};
 use crate::record::{Record, RecordType};
 use crate::validate::Validation;
@@ -225,6 +225,7 @@ pub fn read(doc: &AutoCommit) -> Result<Record, DocError> {
         RecordKind::Visit => hydrate_as::<Visit>(doc),
         RecordKind::Quotation => hydrate_as::<Quotation>(doc),
         RecordKind::Order => hydrate_as::<Order>(doc),
+        RecordKind::Flag => hydrate_as::<Flag>(doc),
     }
 }
 

@@ -107,6 +107,34 @@ word_enum! {
     }
 }
 
+word_enum! {
+    /// A manager's decision on a quotation.
+    pub enum Decision {
+        /// Approved.
+        Approved = ("approved", "Approved", "批准"),
+        /// Rejected.
+        Rejected = ("rejected", "Rejected", "驳回"),
+    }
+}
+
+/// A manager's decision on a quotation beyond its author's authority, tied to exactly the
+/// content decided on by its fingerprint: an approved quotation edited afterwards needs approval
+/// again. The server verifies the approver's authority and scope when the decision arrives.
+#[derive(Debug, Clone, PartialEq, Eq, Reconcile, Hydrate, Serialize, Deserialize)]
+pub struct Approval {
+    /// Approved or rejected.
+    pub decision: Decision,
+    /// Who decided (user name); must be the person pushing the decision.
+    pub by: String,
+    /// When.
+    #[autosurgeon(with = "crate::codec::instant")]
+    pub at: DateTime<Utc>,
+    /// [`crate::rules::fingerprint::Fingerprint`] text of the content decided on.
+    pub fingerprint: String,
+    /// The approver's note.
+    pub note: Option<String>,
+}
+
 /// A quotation.
 #[derive(Debug, Clone, PartialEq, Eq, Reconcile, Hydrate, Serialize, Deserialize)]
 pub struct Quotation {
@@ -136,6 +164,9 @@ pub struct Quotation {
     pub created_at: DateTime<Utc>,
     /// Set when the record is voided.
     pub voided: Option<Voided>,
+    /// A manager's decision, when one was asked for. Absent in documents made before approvals
+    /// existed, which hydrate it as `None`.
+    pub approval: Option<Approval>,
 }
 
 impl Quotation {
@@ -253,5 +284,49 @@ impl Order {
         v.require("salesperson", &self.salesperson);
         validate_lines(&self.lines, &mut v);
         v.finish()
+    }
+}
+
+fn priced_lines(lines: &BTreeMap<String, Line>) -> Vec<crate::rules::facts::PricedLine> {
+    lines_in_order(lines)
+        .into_iter()
+        .map(|(_, l)| crate::rules::facts::PricedLine {
+            product: l.product.clone(),
+            quantity: l.quantity,
+            unit_price: l.unit_price,
+            discount_pct: l.discount_pct,
+        })
+        .collect()
+}
+
+impl Quotation {
+    /// The quotation as the rules see it; `region` is its territory (the customer's region).
+    pub fn facts(&self, id: RecordId, region: Option<String>) -> crate::rules::facts::DealFacts {
+        crate::rules::facts::DealFacts {
+            id,
+            customer_id: self.customer_id,
+            salesperson: self.salesperson.clone(),
+            region,
+            status: crate::rules::facts::DealStatus::Quote(self.status),
+            voided: self.voided.is_some(),
+            currency: self.currency,
+            lines: priced_lines(&self.lines),
+        }
+    }
+}
+
+impl Order {
+    /// The order as the rules see it; `region` is its territory (the customer's region).
+    pub fn facts(&self, id: RecordId, region: Option<String>) -> crate::rules::facts::DealFacts {
+        crate::rules::facts::DealFacts {
+            id,
+            customer_id: self.customer_id,
+            salesperson: self.salesperson.clone(),
+            region,
+            status: crate::rules::facts::DealStatus::Order(self.status),
+            voided: self.voided.is_some(),
+            currency: self.currency,
+            lines: priced_lines(&self.lines),
+        }
     }
 }

@@ -8,12 +8,14 @@
 mod customer;
 mod deal;
 mod dealer;
+mod flag;
 mod product;
 mod visit;
 
 pub use customer::*;
 pub use deal::*;
 pub use dealer::*;
+pub use flag::*;
 pub use product::*;
 pub use visit::*;
 

@@ -1,0 +1,105 @@
+//! Checks on pushed changes that the flag engine owns: people may only handle a flag (status,
+//! who, when, note), and an approval must come from someone with the authority and scope.
+
+use rusqlite::Connection;
+use shared::RecordId;
+use shared::domain::{Decision, Quotation, QuoteStatus};
+use shared::record::Record;
+use shared::rules::authority::{ApprovalError, can_approve};
+
+use super::facts;
+use crate::accounts::Caller;
+use crate::error::ServerError;
+use crate::territory::Tree;
+
+/// Why a pushed change is refused: a stable code and a sentence.
+pub type Refusal = (&'static str, String);
+
+/// Checks a pushed change to a flag or a quotation against the record as the server held it
+/// before (`before`, `None` for a new document). `Ok(Some(_))` refuses the change.
+pub fn check_push(
+    conn: &Connection,
+    tree: &Tree,
+    caller: &Caller,
+    id: RecordId,
+    before: Option<&Record>,
+    after: &Record,
+    territory: &str,
+) -> Result<Option<Refusal>, ServerError> {
+    match after {
+        Record::Flag(new) => Ok(match before {
+            Some(Record::Flag(old)) if new.with_handling_of(old) == *old => None,
+            Some(Record::Flag(_)) => Some((
+                "flag_readonly",
+                "only a flag's status, handled_by, handled_at and note may be changed".into(),
+            )),
+            _ => Some((
+                "flag_readonly",
+                "flags are raised by the server, not created".into(),
+            )),
+        }),
+        Record::Quotation(new) => {
+            let old = match before {
+                Some(Record::Quotation(old)) => Some(old),
+                _ => None,
+            };
+            check_approval(conn, tree, caller, id, old, new, territory)
+        }
+        _ => Ok(None),
+    }
+}
+
+/// A new or changed approval must name the person pushing it, who must be allowed to approve
+/// the quotation ([`can_approve`]); a rejection needs the scope but not the authority to
+/// approve. A quotation may not be set to `approved` without an approval to show for it.
+fn check_approval(
+    conn: &Connection,
+    tree: &Tree,
+    caller: &Caller,
+    id: RecordId,
+    old: Option<&Quotation>,
+    new: &Quotation,
+    territory: &str,
+) -> Result<Option<Refusal>, ServerError> {
+    let old_approval = old.and_then(|q| q.approval.as_ref());
+    let became_approved = new.status == QuoteStatus::Approved
+        && old.is_none_or(|q| q.status != QuoteStatus::Approved);
+    let approved = new
+        .approval
+        .as_ref()
+        .is_some_and(|a| a.decision == Decision::Approved);
+    if became_approved && !approved {
+        return Ok(Some((
+            "approval_not_allowed",
+            "a quotation is approved by recording an approval, not by its status alone".into(),
+        )));
+    }
+    let Some(approval) = new.approval.as_ref().filter(|a| Some(*a) != old_approval) else {
+        return Ok(None);
+    };
+    if approval.by != caller.user.name {
+        return Ok(Some((
+            "approval_not_allowed",
+            format!(
+                "the approval is signed by {} but was pushed by {}",
+                approval.by, caller.user.name
+            ),
+        )));
+    }
+    let approver = facts::person(conn, &caller.user.name)?;
+    let scope = facts::scope(tree, &caller.user);
+    let deal = new.facts(id, Some(territory.to_string()));
+    Ok(
+        match can_approve(&approver, &scope, &deal, &super::limits()) {
+            Ok(()) => None,
+            Err(
+                ApprovalError::DiscountBeyondAuthority { .. }
+                | ApprovalError::AmountBeyondAuthority { .. },
+            ) if approval.decision == Decision::Rejected => None,
+            Err(error) => {
+                let typed = serde_json::to_string(&error).unwrap_or_default();
+                Some(("approval_not_allowed", format!("{error} {typed}")))
+            }
+        },
+    )
+}
