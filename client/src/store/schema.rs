@@ -76,5 +76,8 @@ pub fn migrate(conn: &mut Connection) -> rusqlite::Result<i64> {
         tx.pragma_update(None, "user_version", index as i64 + 1)?;
         tx.commit()?;
     }
+    // Projection tables are created idempotently so that tables added in `shared` later (flags)
+    // appear in stores made before them.
+    conn.execute_batch(&shared::projection::ddl())?;
     Ok(found)
 }

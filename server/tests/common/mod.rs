@@ -338,3 +338,4 @@ pub async fn get_raw(
         .unwrap_or_default();
     (status, content_type, body)
 }
+pub mod flags;
