@@ -1,6 +1,7 @@
 //! Helpers for end-to-end tests: laptops as real `fieldsync` processes on temporary homes, a
 //! real sync server, and a proxy that breaks connections.
 
+pub mod demo;
 pub mod proxy;
 pub mod server;
 

@@ -70,8 +70,23 @@ password = "pw-hq"
 pub struct TestServer {
     /// Where it listens.
     pub addr: SocketAddr,
-    dir: TempDir,
+    dir: Dir,
     running: Option<Running>,
+}
+
+/// Where the server's database lives: a temporary directory removed afterwards, or one kept.
+enum Dir {
+    Temp(TempDir),
+    Kept(PathBuf),
+}
+
+impl Dir {
+    fn path(&self) -> &std::path::Path {
+        match self {
+            Dir::Temp(dir) => dir.path(),
+            Dir::Kept(path) => path,
+        }
+    }
 }
 
 struct Running {
@@ -83,20 +98,28 @@ impl TestServer {
     /// Starts a server with [`ORG`] imported, on a free loopback port.
     pub fn start() -> TestServer {
         let dir = TempDir::new().expect("temporary directory");
-        let state = AppState::open(&config(dir.path().join("server.db"))).expect("server opens");
-        state
-            .admin()
-            .import_toml(ORG)
-            .expect("organisation imports");
-        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("free port");
-        let addr = listener.local_addr().expect("address");
+        TestServer::launch(Dir::Temp(dir), "127.0.0.1:0", ORG).expect("server starts")
+    }
+
+    /// Starts a server whose database is kept in `dir`, listening on `listen`, with the
+    /// organisation `org` (TOML) imported.
+    pub fn start_in(dir: PathBuf, listen: &str, org: &str) -> anyhow::Result<TestServer> {
+        std::fs::create_dir_all(&dir)?;
+        TestServer::launch(Dir::Kept(dir), listen, org)
+    }
+
+    fn launch(dir: Dir, listen: &str, org: &str) -> anyhow::Result<TestServer> {
+        let state = AppState::open(&config(dir.path().join("server.db")))?;
+        state.admin().import_toml(org)?;
+        let listener = std::net::TcpListener::bind(listen)?;
+        let addr = listener.local_addr()?;
         let mut server = TestServer {
             addr,
             dir,
             running: None,
         };
         server.run(listener);
-        server
+        Ok(server)
     }
 
     /// The base URL.

@@ -33,14 +33,7 @@ pub fn login(
         rpassword::prompt_password(format!("{} {user}: ", ctx.out.text("password for", "密码")))?
     };
     let http = Http::new(server)?;
-    let device = ctx.store.device().clone();
-    let reply = http.login(user, &password, &device.name, &device.actor.to_hex_string())?;
-    ctx.store
-        .set_identity(&reply.user, &device.name, device.time_zone)?;
-    ctx.store.set_meta("server", server.trim_end_matches('/'))?;
-    ctx.store.set_meta("token", &reply.token)?;
-    ctx.store.set_meta("role", &reply.role)?;
-    ctx.store.set_meta("territory", &reply.territory)?;
+    let reply = sync::sign_in(&mut ctx.store, &http, server, user, &password)?;
     let message = format!(
         "{} {} ({}, {}) @ {server}",
         ctx.out.text("signed in:", "已登录："),

@@ -69,6 +69,25 @@ pub struct SyncReport {
     pub retries: u64,
 }
 
+/// Signs this laptop in: registers its actor id with the server and keeps the device token, the
+/// server and the user's role and territory in the store.
+pub fn sign_in(
+    store: &mut Store,
+    http: &Http,
+    server: &str,
+    user: &str,
+    password: &str,
+) -> Result<LoginReply, ClientError> {
+    let device = store.device().clone();
+    let reply = http.login(user, password, &device.name, &device.actor.to_hex_string())?;
+    store.set_identity(&reply.user, &device.name, device.time_zone)?;
+    store.set_meta("server", server.trim_end_matches('/'))?;
+    store.set_meta("token", &reply.token)?;
+    store.set_meta("role", &reply.role)?;
+    store.set_meta("territory", &reply.territory)?;
+    Ok(reply)
+}
+
 /// Syncs until nothing is left to push or pull. `progress` is called after every round trip.
 pub fn sync(
     store: &mut Store,

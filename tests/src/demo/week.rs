@@ -1,0 +1,360 @@
+//! One week in the field: every salesperson's laptop works offline, then syncs.
+//!
+//! Everything goes through the real laptop store (`client::Store`) and the real sync client over
+//! HTTP, exactly as the `fieldsync` command does; only the typing is scripted. Two situations are
+//! planted for head office to find: a dealer selling into a region it is not authorised for
+//! (窜货), and two salespeople creating the same customer while offline (撞单).
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use anyhow::Context;
+use chrono::{Duration, TimeZone, Utc};
+use client::Store;
+use client::sync::{self, Http, SyncOptions};
+use rust_decimal::Decimal;
+use shared::RecordId;
+use shared::domain::{
+    Authorisation, Customer, CustomerKind, Dealer, Grade, Lifecycle, Line, Order, OrderStatus,
+    Product, Quotation, QuoteStatus, StockSeen, Visit, new_item_key,
+};
+use shared::money::Currency;
+
+use super::org::{self, Org, PASSWORD, Person};
+
+/// The price list: code, name, unit, list price in CNY.
+pub const PRODUCTS: [(&str, &str, &str, &str); 5] = [
+    ("BEER-500", "啤酒 500ml×12", "箱", "72.00"),
+    ("BEER-330", "啤酒 330ml×24", "箱", "96.00"),
+    ("JUICE-1L", "果汁 1L×6", "箱", "48.00"),
+    ("WATER-550", "矿泉水 550ml×24", "箱", "24.00"),
+    ("TEA-500", "茶饮料 500ml×15", "箱", "60.00"),
+];
+
+/// What the week produced, for printing and for tests.
+#[derive(Debug, Default)]
+pub struct Outcome {
+    /// Records created, by kind.
+    pub created: BTreeMap<&'static str, usize>,
+    /// The planted cross-region order and the dealer that supplied it.
+    pub cross_region_order: Option<(RecordId, RecordId)>,
+    /// The two customers created twice by different salespeople.
+    pub duplicate_customers: Vec<RecordId>,
+    /// Changes pushed and pulled by all laptops together.
+    pub pushed: u64,
+    /// Changes pulled by all laptops together.
+    pub pulled: u64,
+}
+
+/// A laptop signed in as one person.
+pub struct Laptop {
+    /// The person.
+    pub person: Person,
+    /// Their store.
+    pub store: Store,
+}
+
+/// Runs the week against the server at `url`, keeping laptops' stores under `dir`.
+pub fn run_week(url: &str, org: &Org, dir: &Path) -> anyhow::Result<(Outcome, Vec<Laptop>)> {
+    let http = Http::new(url)?;
+    let mut outcome = Outcome::default();
+    let mut laptops: Vec<Laptop> = Vec::new();
+    for person in &org.people {
+        let mut store = Store::open_home(&dir.join(&person.user))?;
+        sync::sign_in(&mut store, &http, url, &person.user, PASSWORD)
+            .with_context(|| format!("sign in {}", person.user))?;
+        laptops.push(Laptop {
+            person: person.clone(),
+            store,
+        });
+    }
+    let dealers = set_up_price_list_and_dealers(&mut laptops, &http, &mut outcome)?;
+    for laptop in laptops.iter_mut() {
+        sync_laptop(laptop, &http, &mut outcome)?;
+    }
+    // The week, offline: nobody syncs until Friday evening.
+    let salespeople: Vec<usize> = (0..laptops.len())
+        .filter(|&i| laptops[i].person.role == "salesperson")
+        .collect();
+    for (n, &i) in salespeople.iter().enumerate() {
+        work_a_week(&mut laptops[i], n, &dealers, &mut outcome)?;
+    }
+    plant_duplicate_customer(&mut laptops, &salespeople, &mut outcome)?;
+    // Friday evening: everyone syncs; a second round brings everyone what the others sent.
+    for _ in 0..2 {
+        for laptop in laptops.iter_mut() {
+            sync_laptop(laptop, &http, &mut outcome)?;
+        }
+    }
+    Ok((outcome, laptops))
+}
+
+fn sync_laptop(laptop: &mut Laptop, http: &Http, outcome: &mut Outcome) -> anyhow::Result<()> {
+    let report = sync::sync(&mut laptop.store, http, &SyncOptions::default(), |_| {})
+        .with_context(|| format!("sync {}", laptop.person.user))?;
+    outcome.pushed += report.pushed;
+    outcome.pulled += report.pulled;
+    Ok(())
+}
+
+fn count(outcome: &mut Outcome, kind: &'static str) {
+    *outcome.created.entry(kind).or_default() += 1;
+}
+
+/// Dealers per region: `(region, dealer id, authorised regions)`.
+type Dealers = Vec<(String, RecordId, Vec<String>)>;
+
+/// Head office keeps the price list; each region manager records the region's dealers: one
+/// authorised for the home region only, one also for the neighbouring region.
+fn set_up_price_list_and_dealers(
+    laptops: &mut [Laptop],
+    http: &Http,
+    outcome: &mut Outcome,
+) -> anyhow::Result<Dealers> {
+    let now = Utc::now();
+    if let Some(admin) = laptops.iter_mut().find(|l| l.person.role == "admin") {
+        for (code, name, unit, price) in PRODUCTS {
+            let product = Product {
+                code: code.into(),
+                name: name.into(),
+                spec: None,
+                unit: unit.into(),
+                list_price: price.parse()?,
+                currency: Currency::CNY,
+                created_at: now,
+                voided: None,
+            };
+            admin.store.create(&product, "add product")?;
+            count(outcome, "product");
+        }
+        sync_laptop(admin, http, outcome)?;
+    }
+    let mut dealers = Dealers::new();
+    let codes: Vec<&str> = org::REGIONS.iter().map(|r| r.code).collect();
+    for laptop in laptops
+        .iter_mut()
+        .filter(|l| l.person.role == "region_manager")
+    {
+        let home = laptop.person.territory.clone();
+        let region = org::region(&home).context("manager's region")?;
+        let at = codes.iter().position(|c| *c == home).unwrap_or(0);
+        let neighbour = codes[(at + 1) % codes.len()].to_string();
+        for (suffix, authorised) in [
+            ("经销部", vec![home.clone()]),
+            ("贸易行", vec![home.clone(), neighbour]),
+        ] {
+            let mut dealer = Dealer::new(format!("{}{}{}", region.city, "顺达", suffix), now);
+            dealer.region = Some(home.clone());
+            dealer.phone = Some(format!("0{}-8888{:04}", 10 + at, dealers.len()));
+            for code in &authorised {
+                dealer
+                    .authorised_regions
+                    .insert(code.clone(), Authorisation { since: None });
+            }
+            let id = laptop.store.create(&dealer, "add dealer")?;
+            count(outcome, "dealer");
+            dealers.push((home.clone(), id, authorised));
+        }
+        sync_laptop(laptop, http, outcome)?;
+    }
+    Ok(dealers)
+}
+
+/// One salesperson's week: new customers, visits with stock checks, quotations, an order.
+fn work_a_week(
+    laptop: &mut Laptop,
+    n: usize,
+    dealers: &Dealers,
+    outcome: &mut Outcome,
+) -> anyhow::Result<()> {
+    let user = laptop.person.user.clone();
+    let home = laptop.person.territory.clone();
+    let region = org::region(&home).context("salesperson's region")?;
+    let monday = Utc
+        .with_ymd_and_hms(2026, 11, 23, 1, 0, 0)
+        .single()
+        .context("date")?;
+    let mut customers = Vec::new();
+    for k in 0..4 {
+        let seq = n * 10 + k;
+        let mut customer = Customer::new(org::company_name(region.city, seq), monday);
+        customer.region = Some(home.clone());
+        customer.salesperson = Some(user.clone());
+        customer.basics.address = Some(org::address(region, seq));
+        customer.basics.phone = Some(format!("1{}{:08}", 3 + k % 6, seq * 7919 % 100_000_000));
+        customer.basics.tax_id = Some(org::tax_id(seq));
+        customer.kind = [
+            CustomerKind::Wholesaler,
+            CustomerKind::Retailer,
+            CustomerKind::Chain,
+            CustomerKind::Agent,
+        ][k % 4];
+        customer.grade = [Grade::Key, Grade::General, Grade::Occasional][k % 3];
+        customer.lifecycle = Lifecycle::Active;
+        customer.credit.limit = Some(Decimal::from(30_000 + 10_000 * (k as i64)));
+        customers.push(laptop.store.create(&customer, "add customer")?);
+        count(outcome, "customer");
+    }
+    for (k, customer) in customers.iter().enumerate() {
+        for day in 0..2 {
+            let at = monday + Duration::days((k + day * 2) as i64) + Duration::hours(2 + k as i64);
+            let mut visit = Visit::new(*customer, user.clone(), chrono_tz::Asia::Shanghai, at);
+            visit.actual_at = Some(at);
+            visit.purpose = Some(["新品推广", "回访", "催款", "库存检查"][(k + day) % 4].into());
+            visit.outcome =
+                Some(["有订货意向", "客户满意", "需跟进报价", "竞品降价"][(k + day) % 4].into());
+            visit.competitor_news = (day == 1).then(|| "竞品本月促销买十送一".to_string());
+            visit.stock_seen.insert(
+                new_item_key(),
+                StockSeen {
+                    product: PRODUCTS[k % 5].0.into(),
+                    code: Some(format!("B2611{:02}-{home}", k)),
+                    quantity: Decimal::from(20 + 5 * k as i64),
+                    position: 1024,
+                },
+            );
+            laptop.store.create(&visit, "add visit")?;
+            count(outcome, "visit");
+        }
+    }
+    for (k, customer) in customers.iter().take(2).enumerate() {
+        let quote_id = quote(laptop, *customer, n, k, outcome)?;
+        if k == 0 {
+            let quotation: Quotation = laptop.store.get(quote_id)?;
+            let mut order = Order::from_quotation(
+                quote_id,
+                &quotation,
+                format!("O-202611-{n:03}{k}"),
+                user.clone(),
+                monday + Duration::days(3),
+            );
+            order.status = OrderStatus::Confirmed;
+            order.delivery_region = Some(home.clone());
+            order.delivery_deadline =
+                Some(chrono::NaiveDate::from_ymd_opt(2026, 12, 10).context("date")?);
+            // The first salesperson of each region orders through a dealer; in the first region
+            // that dealer is the neighbouring region's, which is not authorised here: 窜货.
+            order.dealer_id = pick_dealer(dealers, &home, n == 0);
+            let id = laptop.store.create(&order, "order from quotation")?;
+            count(outcome, "order");
+            if n == 0 {
+                outcome.cross_region_order = order.dealer_id.map(|dealer| (id, dealer));
+            }
+        }
+    }
+    if let Some(first) = customers.first() {
+        laptop
+            .store
+            .update::<Customer>(*first, "edit customer", |c| {
+                c.basics.manager = Some("采购部 王经理".into());
+                c.profile.potential = Some("年采购额有望翻倍".into());
+                Ok(())
+            })?;
+    }
+    Ok(())
+}
+
+fn quote(
+    laptop: &mut Laptop,
+    customer: RecordId,
+    n: usize,
+    k: usize,
+    outcome: &mut Outcome,
+) -> anyhow::Result<RecordId> {
+    let mut lines = BTreeMap::new();
+    for (position, (code, _, _, price)) in PRODUCTS.iter().enumerate().skip(k).take(3) {
+        lines.insert(
+            new_item_key(),
+            Line {
+                product: (*code).into(),
+                description: None,
+                quantity: Decimal::from(50 + 10 * ((n + position) % 7) as i64),
+                unit_price: price.parse()?,
+                // Most discounts are within a salesperson's authority; every fifth is not.
+                discount_pct: Decimal::from(if (n + k) % 5 == 4 {
+                    18
+                } else {
+                    3 + (n + position) as i64 % 6
+                }),
+                position: 1024 * (position as i64 + 1),
+            },
+        );
+    }
+    let quotation = Quotation {
+        number: format!("Q-202611-{n:03}{k}"),
+        customer_id: customer,
+        salesperson: laptop.person.user.clone(),
+        currency: Currency::CNY,
+        lines,
+        valid_until: chrono::NaiveDate::from_ymd_opt(2026, 12, 31),
+        delivery_terms: Some("送货上门，运费我方承担".into()),
+        payment_terms: Some("月结30天".into()),
+        status: QuoteStatus::Sent,
+        approval: None,
+        notes: None,
+        created_at: Utc::now(),
+        voided: None,
+    };
+    count(outcome, "quotation");
+    Ok(laptop.store.create(&quotation, "new quotation")?)
+}
+
+/// The dealer for an order: the home region's own, or (to plant a 窜货) a neighbour's that is
+/// not authorised for the home region.
+fn pick_dealer(dealers: &Dealers, home: &str, foreign: bool) -> Option<RecordId> {
+    if foreign {
+        dealers
+            .iter()
+            .find(|(region, _, authorised)| region != home && !authorised.iter().any(|a| a == home))
+            .map(|(_, id, _)| *id)
+    } else {
+        dealers
+            .iter()
+            .find(|(region, _, _)| region == home)
+            .map(|(_, id, _)| *id)
+    }
+}
+
+/// Two salespeople of the same region both meet 上海宏远贸易有限公司 this week and each records
+/// it, offline, with the same tax id: 撞单.
+fn plant_duplicate_customer(
+    laptops: &mut [Laptop],
+    salespeople: &[usize],
+    outcome: &mut Outcome,
+) -> anyhow::Result<()> {
+    let pair: Vec<usize> = salespeople
+        .iter()
+        .copied()
+        .filter(|&i| laptops[i].person.territory == "EAST-SH")
+        .take(2)
+        .collect();
+    let now = Utc
+        .with_ymd_and_hms(2026, 11, 25, 3, 0, 0)
+        .single()
+        .context("date")?;
+    for (k, &i) in pair.iter().enumerate() {
+        let laptop = &mut laptops[i];
+        let name = if k == 0 {
+            "上海宏远贸易有限公司"
+        } else {
+            "上海 宏远贸易 有限公司"
+        };
+        let mut customer = Customer::new(name, now);
+        customer.region = Some("EAST-SH".into());
+        customer.salesperson = Some(laptop.person.user.clone());
+        customer.basics.tax_id = Some("91310000MA1K8HY777".into());
+        customer.basics.phone = Some(
+            if k == 0 {
+                "021-6234 5678"
+            } else {
+                "02162345678"
+            }
+            .into(),
+        );
+        outcome
+            .duplicate_customers
+            .push(laptop.store.create(&customer, "add customer")?);
+        count(outcome, "customer");
+    }
+    Ok(())
+}
