@@ -8,6 +8,7 @@ use shared::money::Currency;
 use shared::projection::CUSTOMERS;
 
 use super::parse::{self, set_parsed, set_required, set_text};
+use super::warnings::{self, Saved};
 use super::{Context, show_record};
 use crate::error::ClientError;
 use crate::store::ListFilter;
@@ -218,9 +219,10 @@ pub fn run(ctx: &mut Context, command: CustomerCommand) -> Result<(), ClientErro
             customer.salesperson = Some(ctx.store.device().user.clone());
             fields.apply(&mut customer)?;
             let id = ctx.store.create(&customer, "add customer")?;
+            let warnings = warnings::check(ctx, Saved::Customer(id));
             ctx.out.done(
                 &format!("{} {id}", ctx.out.text("customer added:", "已添加客户：")),
-                json!({"id": id}),
+                json!({"id": id, "warnings": warnings}),
             );
         }
         CustomerCommand::Edit { id, name, fields } => {
@@ -231,9 +233,10 @@ pub fn run(ctx: &mut Context, command: CustomerCommand) -> Result<(), ClientErro
                 }
                 fields.apply(c)
             })?;
+            let warnings = warnings::check(ctx, Saved::Customer(id));
             ctx.out.done(
                 &edited_message(ctx, changed, id),
-                json!({"id": id, "changed": changed}),
+                json!({"id": id, "changed": changed, "warnings": warnings}),
             );
         }
         CustomerCommand::List { all } => {

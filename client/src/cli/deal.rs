@@ -14,6 +14,7 @@ use shared::{Problem, RecordId, RecordKind, Validation};
 
 use super::customer::edited_message;
 use super::parse::{self, set_parsed, set_required, set_text};
+use super::warnings::{self, Saved};
 use super::{Context, show_record};
 use crate::error::ClientError;
 use crate::store::ListFilter;
@@ -286,6 +287,7 @@ pub fn run_quote(ctx: &mut Context, command: QuoteCommand) -> Result<(), ClientE
                 })?;
             let quote: Quotation = ctx.store.get(id)?;
             let total = shared::money::format_amount(quote.total(), quote.currency);
+            let warnings = warnings::check(ctx, Saved::Quotation(id));
             ctx.out.done(
                 &format!(
                     "{} {key}; {} {total} {}",
@@ -293,7 +295,8 @@ pub fn run_quote(ctx: &mut Context, command: QuoteCommand) -> Result<(), ClientE
                     ctx.out.text("total", "合计"),
                     quote.currency
                 ),
-                json!({"id": id, "line": key, "total": total, "currency": quote.currency}),
+                json!({"id": id, "line": key, "total": total, "currency": quote.currency,
+                       "warnings": warnings}),
             );
         }
         QuoteCommand::Edit {
@@ -310,9 +313,10 @@ pub fn run_quote(ctx: &mut Context, command: QuoteCommand) -> Result<(), ClientE
                 v.finish()?;
                 lines.apply(&mut q.lines)
             })?;
+            let warnings = warnings::check(ctx, Saved::Quotation(id));
             ctx.out.done(
                 &edited_message(ctx, changed, id),
-                json!({"id": id, "changed": changed}),
+                json!({"id": id, "changed": changed, "warnings": warnings}),
             );
         }
         QuoteCommand::Show { id } => {
@@ -499,13 +503,14 @@ pub fn run_order(ctx: &mut Context, command: OrderCommand) -> Result<(), ClientE
             );
             fields.apply(fields.dealer(ctx)?, &mut order)?;
             let id = ctx.store.create(&order, "order from quotation")?;
+            let warnings = warnings::check(ctx, Saved::Order(id));
             ctx.out.done(
                 &format!(
                     "{} {id} ({})",
                     ctx.out.text("order created:", "已生成订单："),
                     order.number
                 ),
-                json!({"id": id, "number": order.number}),
+                json!({"id": id, "number": order.number, "warnings": warnings}),
             );
         }
         OrderCommand::Edit {
@@ -523,9 +528,10 @@ pub fn run_order(ctx: &mut Context, command: OrderCommand) -> Result<(), ClientE
                 fields.apply(dealer, o)?;
                 lines.apply(&mut o.lines)
             })?;
+            let warnings = warnings::check(ctx, Saved::Order(id));
             ctx.out.done(
                 &edited_message(ctx, changed, id),
-                json!({"id": id, "changed": changed}),
+                json!({"id": id, "changed": changed, "warnings": warnings}),
             );
         }
         OrderCommand::Show { id } => {

@@ -4,12 +4,15 @@
 mod catalog;
 mod customer;
 mod deal;
+mod flags;
+mod inbox;
 mod output;
 mod parse;
 mod records;
 mod report;
 mod sync;
 mod visit;
+mod warnings;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -128,6 +131,11 @@ enum Command {
     Rejected(sync::RejectedCommand),
     /// A territory's figures over a period (日报/周报/月报), from the records on this laptop.
     Report(report::ReportArgs),
+    /// Business-conflict flags (预警): list, acknowledge, resolve.
+    #[command(subcommand)]
+    Flags(flags::FlagCommand),
+    /// Everything waiting for you: open flags and field conflicts, in one list.
+    Inbox,
 }
 
 /// What every command works with.
@@ -205,6 +213,8 @@ fn run(cli: Cli, out: Output) -> Result<(), ClientError> {
         Command::Sync { page_bytes } => sync::sync(&mut ctx, page_bytes),
         Command::Rejected(command) => sync::rejected(&ctx, command),
         Command::Report(args) => report::run(&ctx, args),
+        Command::Flags(command) => flags::run(&mut ctx, command),
+        Command::Inbox => inbox::run(&ctx),
     }
 }
 

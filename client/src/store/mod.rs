@@ -11,6 +11,7 @@ mod queries;
 mod records;
 pub mod reports;
 mod schema;
+mod warnings;
 
 pub use inbox::Settled;
 pub use merge::MergeReport;

@@ -10,7 +10,12 @@
 //! - voided customers and visits are left out; voided deals are passed on marked;
 //! - **collections and receivables** are empty (no such records yet; a `paid` order is not
 //!   counted as collected, having no payment date or amount received);
-//! - **flags** are empty until a flags projection table exists.
+//! - **flags** come from the `flags` projection, one row per situation (the flag's `key`):
+//!   the server keeps one flag document per region involved and the laptop only those of its
+//!   scope, so copies are merged by key — regions are every copy's `regions` list (all the
+//!   regions involved, not just the copy's own) and the date the earliest `detected_at` — so
+//!   either side counts a situation once per kind and once under each of its regions. Voided
+//!   flags are left out; resolved ones count (they were raised in the period).
 //!
 //! The laptop holds no territory tree, so [`Store::report_tree`] builds one from the regions it
 //! sees: a root [`LAPTOP_ROOT`] with each region code as a child (named by its code), and each
@@ -23,7 +28,10 @@ use chrono::{DateTime, NaiveDate};
 use rust_decimal::Decimal;
 use shared::domain::{OrderStatus, QuoteStatus};
 use shared::money::Currency;
-use shared::report::{CustomerRow, DealRow, Facts, TerritoryNode, TerritoryTree, VisitRow};
+use shared::report::{
+    CustomerRow, DealRow, Facts, FlagRow, TerritoryNode, TerritoryTree, VisitRow,
+};
+use shared::rules::FindingKind;
 use shared::rules::facts::DealStatus;
 
 use super::Store;
@@ -157,7 +165,48 @@ impl Store {
                 facts.deals.extend(row?.into_row(table == "orders"));
             }
         }
+        facts.flags = self.report_flags()?;
         Ok(facts)
+    }
+
+    /// The flags as report rows, one per situation (see the module's notes). The server's
+    /// `server/src/reports/facts.rs` does exactly the same.
+    fn report_flags(&self) -> Result<Vec<FlagRow>, ClientError> {
+        let mut stmt = self
+            .conn
+            .prepare("SELECT key, kind, regions, detected_at FROM flags WHERE voided = 0")?;
+        let rows = stmt.query_map([], |r| {
+            Ok((
+                r.get::<_, Option<String>>(0)?,
+                r.get::<_, Option<String>>(1)?,
+                r.get::<_, Option<String>>(2)?,
+                r.get::<_, Option<String>>(3)?,
+            ))
+        })?;
+        let mut by_key: BTreeMap<String, FlagRow> = BTreeMap::new();
+        for row in rows {
+            let (key, kind, regions, detected) = row?;
+            let parsed = (
+                key,
+                kind.and_then(|k| FindingKind::from_str(&k).ok()),
+                detected.as_deref().and_then(local_date),
+            );
+            let (Some(key), Some(kind), Some(detected)) = parsed else {
+                continue;
+            };
+            let regions = regions.unwrap_or_default();
+            let regions = regions.split(',').map(str::trim).filter(|r| !r.is_empty());
+            let row = by_key.entry(key).or_insert_with(|| FlagRow {
+                kind,
+                regions: Vec::new(),
+                detected,
+            });
+            row.regions.extend(regions.map(String::from));
+            row.regions.sort();
+            row.regions.dedup();
+            row.detected = row.detected.min(detected);
+        }
+        Ok(by_key.into_values().collect())
     }
 }
 

@@ -8,7 +8,10 @@ use rusqlite::Connection;
 use rust_decimal::Decimal;
 use shared::domain::{OrderStatus, QuoteStatus};
 use shared::money::Currency;
-use shared::report::{CustomerRow, DealRow, Facts, TerritoryNode, TerritoryTree, VisitRow};
+use shared::report::{
+    CustomerRow, DealRow, Facts, FlagRow, TerritoryNode, TerritoryTree, VisitRow,
+};
+use shared::rules::FindingKind;
 use shared::rules::facts::DealStatus;
 
 use super::REPORT_TIME_ZONE;
@@ -112,10 +115,52 @@ pub fn facts(conn: &Connection) -> Result<Facts, ServerError> {
             }
         }
     }
+    facts.flags = flags(conn, &mut skipped)?;
     if skipped > 0 {
         tracing::warn!(skipped, "report: projection rows that could not be read");
     }
     Ok(facts)
+}
+
+/// The flags as report rows, one per situation: copies of one finding (one per region, same
+/// `key`) merged, regions the union of their `regions` lists, the date the earliest detection.
+/// The laptop's `client/src/store/reports.rs` does exactly the same with the copies it holds.
+fn flags(conn: &Connection, skipped: &mut usize) -> Result<Vec<FlagRow>, ServerError> {
+    let mut stmt =
+        conn.prepare("SELECT key, kind, regions, detected_at FROM flags WHERE voided = 0")?;
+    let rows = stmt.query_map([], |r| {
+        Ok((
+            r.get::<_, Option<String>>(0)?,
+            r.get::<_, Option<String>>(1)?,
+            r.get::<_, Option<String>>(2)?,
+            r.get::<_, Option<String>>(3)?,
+        ))
+    })?;
+    let mut by_key: BTreeMap<String, FlagRow> = BTreeMap::new();
+    for row in rows {
+        let (key, kind, regions, detected) = row?;
+        let parsed = (
+            key,
+            kind.and_then(|k| FindingKind::from_str(&k).ok()),
+            detected.as_deref().and_then(local_date),
+        );
+        let (Some(key), Some(kind), Some(detected)) = parsed else {
+            *skipped += 1;
+            continue;
+        };
+        let regions = regions.unwrap_or_default();
+        let regions = regions.split(',').map(str::trim).filter(|r| !r.is_empty());
+        let row = by_key.entry(key).or_insert_with(|| FlagRow {
+            kind,
+            regions: Vec::new(),
+            detected,
+        });
+        row.regions.extend(regions.map(String::from));
+        row.regions.sort();
+        row.regions.dedup();
+        row.detected = row.detected.min(detected);
+    }
+    Ok(by_key.into_values().collect())
 }
 
 /// A quotation or order row as stored, before parsing.

@@ -1,0 +1,116 @@
+//! `fieldsync inbox`: everything waiting for a person in one list — the business flags still
+//! open or acknowledged, and the fields edited concurrently on two devices (issue 4: field
+//! conflicts appear in the same inbox as business flags).
+
+use serde_json::{Map, Value, json};
+
+use super::Context;
+use super::flags::{flags, print_rows};
+use crate::error::ClientError;
+
+/// Runs `fieldsync inbox`. With `--json`, one array; each item's `type` is `flag` or
+/// `conflict`.
+pub fn run(ctx: &Context) -> Result<(), ClientError> {
+    let json = ctx.out.json;
+    let lang = ctx.out.lang;
+    let mut rows = Vec::new();
+    for (id, flag) in flags(ctx, false)? {
+        let mut row = Map::new();
+        row.insert("type".into(), json!("flag"));
+        row.insert("id".into(), json!(id));
+        row.insert(
+            "kind".into(),
+            json!(if json {
+                flag.kind.as_str()
+            } else {
+                flag.kind.label(lang)
+            }),
+        );
+        row.insert("records".into(), records(&flag.records, json));
+        row.insert(
+            "summary".into(),
+            json!(ctx.out.text(&flag.message_en, &flag.message_zh)),
+        );
+        row.insert(
+            "status".into(),
+            json!(if json {
+                flag.status.as_str()
+            } else {
+                flag.status.label(lang)
+            }),
+        );
+        rows.push(row);
+    }
+    for conflict in ctx.store.conflicts(None)? {
+        let mut values = Vec::new();
+        for value in &conflict.values {
+            let who = ctx
+                .store
+                .actor_name(&value.actor)?
+                .unwrap_or_else(|| value.actor.clone());
+            values.push(format!("{} ({who})", value.value));
+        }
+        let summary = format!(
+            "{} {}: {}",
+            ctx.out.text("field", "字段"),
+            conflict.path,
+            values.join(ctx.out.text(" / ", " ／ "))
+        );
+        let mut row = Map::new();
+        row.insert("type".into(), json!("conflict"));
+        row.insert("id".into(), json!(conflict.id));
+        row.insert("kind".into(), json!(conflict.kind));
+        row.insert("records".into(), records(&[&conflict.id], json));
+        row.insert("field".into(), json!(conflict.path));
+        row.insert("summary".into(), json!(summary));
+        row.insert(
+            "status".into(),
+            json!(if json {
+                "open"
+            } else {
+                ctx.out.text("open", "待处理")
+            }),
+        );
+        if json {
+            row.insert("values".into(), json!(conflict.values));
+        }
+        rows.push(row);
+    }
+    let type_label = |row: &mut Map<String, Value>| {
+        let label = match row.get("type").and_then(Value::as_str) {
+            Some("flag") => ctx.out.text("flag", "预警"),
+            _ => ctx.out.text("field conflict", "字段冲突"),
+        };
+        row.insert("type".into(), json!(label));
+    };
+    if !json {
+        rows.iter_mut().for_each(type_label);
+    }
+    print_rows(
+        ctx,
+        &rows,
+        &[
+            ("type", "来源"),
+            ("kind", "类型"),
+            ("records", "相关记录"),
+            ("summary", "摘要"),
+            ("status", "状态"),
+        ],
+    );
+    Ok(())
+}
+
+/// The records involved: an array for scripts, short ids on lines for people.
+fn records<T: ToString>(ids: &[T], json: bool) -> Value {
+    let ids: Vec<String> = ids.iter().map(ToString::to_string).collect();
+    if json {
+        json!(ids)
+    } else {
+        json!(
+            ids.iter()
+                .map(|id| id.chars().take(8).collect::<String>())
+                .collect::<Vec<_>>()
+                .join("\n")
+        )
+    }
+}
