@@ -1,74 +1,144 @@
-//! What head office sees after the week: the consolidated records by region and the flags.
+//! What head office sees after the week: the consolidated rollups from the server's reports API,
+//! and the flags, from head office's own synced laptop.
 
-use std::collections::BTreeMap;
+use std::collections::BTreeSet;
 
+use anyhow::Context;
 use client::store::ListFilter;
-use shared::projection::{CUSTOMERS, ORDERS, QUOTATIONS, VISITS};
+use shared::money::{self, Currency};
+use shared::projection::FLAGS;
+use shared::report::Rollup;
 
 use super::week::{Laptop, Outcome};
 
-/// Prints head office's consolidated view, from head office's own synced laptop.
+/// The nodes printed: the company, then each large region and region.
+fn nodes() -> Vec<&'static str> {
+    let mut nodes = vec!["CN"];
+    for (large, _) in super::org::LARGE_REGIONS {
+        nodes.push(large);
+        nodes.extend(
+            super::org::REGIONS
+                .iter()
+                .filter(|r| r.large == large)
+                .map(|r| r.code),
+        );
+    }
+    nodes
+}
+
+/// Prints head office's consolidated view of the demo week.
 pub fn head_office(url: &str, laptops: &[Laptop], outcome: &Outcome) -> anyhow::Result<()> {
-    let _ = url;
-    let Some(hq) = laptops.iter().find(|l| l.person.role == "head_office") else {
-        return Ok(());
-    };
-    let all = ListFilter::default();
-    let customers = hq.store.list(&CUSTOMERS, &all)?;
-    let region_of: BTreeMap<String, String> = customers
+    let hq = laptops
         .iter()
-        .filter_map(|c| {
-            Some((
-                c["id"].as_str()?.to_string(),
-                c["region"].as_str().unwrap_or("?").to_string(),
-            ))
-        })
-        .collect();
-    let mut by_region: BTreeMap<String, [u64; 4]> = BTreeMap::new();
-    for (column, table) in [
-        (0, &CUSTOMERS),
-        (1, &VISITS),
-        (2, &QUOTATIONS),
-        (3, &ORDERS),
-    ] {
-        for row in hq.store.list(table, &all)? {
-            let customer = row
-                .get("customer_id")
-                .or_else(|| row.get("id"))
-                .and_then(|v| v.as_str())
-                .unwrap_or("");
-            let region = region_of
-                .get(customer)
-                .cloned()
-                .unwrap_or_else(|| "?".into());
-            by_region.entry(region).or_default()[column] += 1;
+        .find(|l| l.person.role == "head_office")
+        .context("no head office laptop")?;
+    let token = hq
+        .store
+        .meta("token")?
+        .context("head office is not signed in")?;
+    let http = reqwest::blocking::Client::new();
+    let fetch = |node: &str| -> anyhow::Result<Rollup> {
+        let response = http
+            .get(format!("{url}/v1/reports/rollup"))
+            .query(&[
+                ("node", node),
+                ("period", "week"),
+                ("date", "2026-11-25"),
+                ("format", "json"),
+            ])
+            .bearer_auth(&token)
+            .send()?
+            .error_for_status()?;
+        Ok(response.json()?)
+    };
+    println!("\nHead office (总部), week of 23 November 2026 — GET {url}/v1/reports/rollup:");
+    println!(
+        "  {:<10} {:<8} {:>6} {:>8} {:>14} {:>6} {:>14} {:>6}",
+        "node", "name", "拜访", "新客户", "报价 CNY", "订单", "订单 CNY", "预警"
+    );
+    let mut company = None;
+    for node in nodes() {
+        let rollup = fetch(node).with_context(|| format!("rollup for {node}"))?;
+        let cny = |tally: &shared::report::Tally| {
+            money::format_amount(
+                tally
+                    .amounts
+                    .get(&Currency::CNY)
+                    .copied()
+                    .unwrap_or_default(),
+                Currency::CNY,
+            )
+        };
+        let indent = if node == "CN" {
+            ""
+        } else if node.contains('-') {
+            "    "
+        } else {
+            "  "
+        };
+        println!(
+            "  {:<10} {:<8} {:>6} {:>8} {:>14} {:>6} {:>14} {:>6}",
+            format!("{indent}{node}"),
+            rollup.node_name,
+            rollup.visits,
+            rollup.new_customers,
+            cny(&rollup.quotations),
+            rollup.orders.count,
+            cny(&rollup.orders),
+            rollup.flag_totals.values().sum::<u64>(),
+        );
+        if node == "CN" {
+            company = Some(rollup);
         }
     }
-    println!("\nHead office (总部) sees, by region:");
-    println!(
-        "  {:<10} {:>8} {:>8} {:>8} {:>8}",
-        "region", "客户", "拜访", "报价", "订单"
-    );
-    for (region, n) in &by_region {
-        println!(
-            "  {region:<10} {:>8} {:>8} {:>8} {:>8}",
-            n[0], n[1], n[2], n[3]
-        );
+    if let Some(rollup) = company
+        && let Some(ranking) = rollup.ranking.get(&Currency::CNY)
+    {
+        println!("\n  业绩排行榜 (orders, CNY):");
+        for row in ranking.iter().filter(|r| r.orders > 0).take(5) {
+            println!(
+                "  {:>3}. {:<14} {:>3} orders {:>12}",
+                row.rank,
+                row.salesperson,
+                row.orders,
+                money::format_amount(row.amount, Currency::CNY)
+            );
+        }
     }
+    print_flags(hq)?;
     if let Some((order, dealer)) = outcome.cross_region_order {
         println!(
-            "\nPlanted 窜货: order {order} supplied by dealer {dealer}, not authorised for the delivery region."
+            "\n  (planted: order {order} supplied by dealer {dealer}, not authorised for the delivery region)"
         );
     }
-    if !outcome.duplicate_customers.is_empty() {
-        let ids: Vec<String> = outcome
-            .duplicate_customers
-            .iter()
-            .map(ToString::to_string)
-            .collect();
+    Ok(())
+}
+
+/// Flags as head office's laptop holds them: one line per situation (a flag has a copy per
+/// region involved, so that each region's people can handle it).
+fn print_flags(hq: &Laptop) -> anyhow::Result<()> {
+    let rows = hq.store.list(&FLAGS, &ListFilter::default())?;
+    let mut seen = BTreeSet::new();
+    println!(
+        "\n  Flags (预警) raised by the server, {} copies:",
+        rows.len()
+    );
+    for row in &rows {
+        let text = |column: &str| {
+            row.get(column)
+                .and_then(|v| v.as_str())
+                .unwrap_or_default()
+                .to_string()
+        };
+        if !seen.insert(text("key")) {
+            continue;
+        }
         println!(
-            "Planted 撞单: one customer created twice offline: {}",
-            ids.join(" and ")
+            "  - [{}] {} — {} (regions {})",
+            text("severity"),
+            text("message_zh"),
+            text("message_en"),
+            text("regions")
         );
     }
     Ok(())

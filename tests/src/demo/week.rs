@@ -170,10 +170,7 @@ fn work_a_week(
     let user = laptop.person.user.clone();
     let home = laptop.person.territory.clone();
     let region = org::region(&home).context("salesperson's region")?;
-    let monday = Utc
-        .with_ymd_and_hms(2026, 11, 23, 1, 0, 0)
-        .single()
-        .context("date")?;
+    let monday = monday();
     let mut customers = Vec::new();
     for k in 0..4 {
         let seq = n * 10 + k;
@@ -270,8 +267,9 @@ fn quote(
                 description: None,
                 quantity: Decimal::from(50 + 10 * ((n + position) % 7) as i64),
                 unit_price: price.parse()?,
-                // Most discounts are within a salesperson's authority; every fifth is not.
-                discount_pct: Decimal::from(if (n + k) % 5 == 4 {
+                // Discounts stay within a salesperson's authority (10 %), except on a few
+                // quotations that never became orders: those need a manager's approval.
+                discount_pct: Decimal::from(if k == 1 && n % 7 == 3 {
                     18
                 } else {
                     3 + (n + position) as i64 % 6
@@ -292,7 +290,7 @@ fn quote(
         status: QuoteStatus::Sent,
         approval: None,
         notes: None,
-        created_at: Utc::now(),
+        created_at: monday() + Duration::days(1 + k as i64),
         voided: None,
     };
     count(outcome, "quotation");
@@ -357,4 +355,11 @@ fn plant_duplicate_customer(
         count(outcome, "customer");
     }
     Ok(())
+}
+
+/// Monday 09:00 in Shanghai of the demo week (the week of 23 November 2026).
+pub fn monday() -> chrono::DateTime<Utc> {
+    Utc.with_ymd_and_hms(2026, 11, 23, 1, 0, 0)
+        .single()
+        .unwrap_or_else(Utc::now)
 }

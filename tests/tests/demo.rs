@@ -1,0 +1,73 @@
+//! The demo's week, small: the planted 窜货 and 撞单 are flagged, head office sees every region,
+//! and the Shanghai salespeople see the duplicate-customer flag of their region.
+
+#![allow(clippy::unwrap_used)] // Test helpers outside #[test] functions unwrap too.
+
+use client::store::ListFilter;
+use fieldsync_tests::demo::{self, Org};
+use fieldsync_tests::server::TestServer;
+use shared::projection::{CUSTOMERS, FLAGS};
+
+#[test]
+fn the_demo_week_raises_the_planted_flags() {
+    let dir = tempfile::tempdir().unwrap();
+    let org = Org::build(2);
+    let server =
+        TestServer::start_in(dir.path().join("server"), "127.0.0.1:0", &org.to_toml()).unwrap();
+    let (outcome, laptops) =
+        demo::run_week(&server.url(), &org, &dir.path().join("laptops")).unwrap();
+    assert_eq!(outcome.duplicate_customers.len(), 2);
+    let (order, _dealer) = outcome
+        .cross_region_order
+        .expect("a cross-region order was planted");
+
+    let hq = laptops
+        .iter()
+        .find(|l| l.person.role == "head_office")
+        .unwrap();
+    let flags = hq.store.list(&FLAGS, &ListFilter::default()).unwrap();
+    let of_kind = |kind: &str| {
+        flags
+            .iter()
+            .filter(|f| f["kind"] == kind)
+            .collect::<Vec<_>>()
+    };
+    let cross = of_kind("cross_region_sale");
+    assert!(!cross.is_empty(), "no 窜货 flag: {flags:?}");
+    assert!(
+        cross
+            .iter()
+            .all(|f| f["records"].as_str().unwrap().contains(&order.to_string()))
+    );
+    // One copy per region involved: the delivery region's and the dealer's.
+    let regions: Vec<&str> = cross
+        .iter()
+        .map(|f| f["regions"].as_str().unwrap())
+        .collect();
+    assert!(regions.iter().all(|r| r.contains("EAST-SH")), "{regions:?}");
+    let duplicates = of_kind("duplicate_customer");
+    assert_eq!(duplicates.len(), 1, "{flags:?}");
+    for id in &outcome.duplicate_customers {
+        assert!(
+            duplicates[0]["records"]
+                .as_str()
+                .unwrap()
+                .contains(&id.to_string())
+        );
+    }
+    // Head office holds every customer of every region.
+    let customers = hq.store.list(&CUSTOMERS, &ListFilter::default()).unwrap();
+    assert_eq!(customers.len(), outcome.created["customer"]);
+
+    // The Shanghai salespeople see their region's duplicate flag; Beijing's do not.
+    for laptop in laptops.iter().filter(|l| l.person.role == "salesperson") {
+        let theirs = laptop.store.list(&FLAGS, &ListFilter::default()).unwrap();
+        let has_duplicate = theirs.iter().any(|f| f["kind"] == "duplicate_customer");
+        assert_eq!(
+            has_duplicate,
+            laptop.person.territory == "EAST-SH",
+            "{}",
+            laptop.person.user
+        );
+    }
+}
