@@ -197,3 +197,70 @@ fn a_managers_laptop_reports_what_the_server_reports() {
         "{table}"
     );
 }
+
+/// A 窜货 flag involves two regions and is kept as one flag document per region: the offline
+/// warning names it before sync, and after sync the laptop's rollups count it as the server's
+/// do — once under each region, once in the totals.
+#[test]
+fn a_flag_in_two_regions_counts_once_on_the_laptop_as_on_the_server() {
+    let server = TestServer::start();
+    let today = (Utc::now() + Duration::hours(8)).date_naive().to_string();
+    let boss = laptop(&server, "east.boss", "pw-boss");
+    boss.create(&["customer", "add", "杭州甲公司", "--region", "EAST-HZ"]);
+    let dealer = boss.create(&[
+        "dealer",
+        "add",
+        "杭州经销商",
+        "--region",
+        "EAST-HZ",
+        "--authorised",
+        "EAST-HZ",
+    ]);
+    let customer = boss.create(&["customer", "add", "上海甲公司", "--region", "EAST-SH"]);
+    let quote = boss.create(&["quote", "new", "--customer", &customer]);
+    boss.ok(&[
+        "quote",
+        "add-line",
+        &quote,
+        "--product",
+        "BEER",
+        "--qty",
+        "2",
+        "--price",
+        "50",
+    ]);
+    let order = boss.json(&["order", "from-quote", &quote, "--dealer", &dealer]);
+    assert_eq!(order["warnings"][0]["type"], "cross_region_sale", "{order}");
+    boss.ok(&[
+        "order",
+        "edit",
+        order["id"].as_str().expect("id"),
+        "--status",
+        "confirmed",
+    ]);
+    boss.sync();
+    boss.sync();
+    let token = server_login(&server, "east.boss", "pw-boss");
+    let from_server = |node: &str| -> Value {
+        let path = format!("/v1/reports/rollup?node={node}&period=month&date={today}");
+        let (status, body) = http(server.addr, "GET", &path, Some(&token), "");
+        assert_eq!(status, 200, "{body}");
+        serde_json::from_str(&body).expect("JSON")
+    };
+    let offline = |node: &str| {
+        boss.json(&[
+            "report", "--node", node, "--period", "month", "--date", &today,
+        ])
+    };
+    for node in ["EAST-SH", "EAST-HZ"] {
+        let (server, laptop) = (from_server(node), offline(node));
+        assert_eq!(laptop["flag_totals"], server["flag_totals"], "{node}");
+        assert_eq!(laptop["flags"], server["flags"], "{node}");
+        assert_eq!(laptop["flag_totals"]["cross_region_sale"], 1, "{node}");
+    }
+    // The laptop has no large-region node; its root holds exactly what EAST holds.
+    let (east, all) = (from_server("EAST"), offline("ALL"));
+    assert_eq!(east["flag_totals"]["cross_region_sale"], 1, "{east}");
+    assert_eq!(all["flag_totals"], east["flag_totals"]);
+    assert_eq!(all["flags"], east["flags"]);
+}
