@@ -28,6 +28,11 @@
 //! Territories may appear in any order; the whole import is one transaction. Customers' and
 //! dealers' territories come from their records' `region` fields, so none are listed here.
 
+mod merge;
+
+pub use merge::MergeSummary;
+
+use chrono::NaiveDate;
 use rand::RngCore;
 use serde::Deserialize;
 
@@ -35,8 +40,9 @@ use shared::rules::authority::StaffGrade;
 
 use crate::accounts::{self, Role, UserInfo};
 use crate::error::ServerError;
-use crate::store::Store;
 use crate::store::accounts::{self as db, TerritoryRow};
+use crate::store::realign::{self, Assignment};
+use crate::store::{Store, today};
 use crate::territory::{GLOBAL, Tree};
 
 /// Admin operations on a store.
@@ -187,6 +193,56 @@ impl<'a> Admin<'a> {
         self.store.blocking(|c| db::set_grade(c, name, grade))
     }
 
+    /// Assigns a user to another territory from `effective` (default today). An assignment
+    /// whose day has come takes effect at once: a scope-change marker in the log, so that on
+    /// their next sync the new territory's documents arrive whole and the old one's are purged
+    /// (after their pending edits are judged). A later day waits, recorded, until a request on
+    /// or after that day. A past day is recorded as such, but the scope changes now: the log
+    /// laptops have already pulled cannot be rewritten. Returns whether it took effect now.
+    pub fn move_user(
+        &self,
+        name: &str,
+        territory: &str,
+        effective: Option<NaiveDate>,
+    ) -> Result<bool, ServerError> {
+        if name == crate::flags::SYSTEM_USER {
+            return Err(ServerError::malformed(
+                "the server's own account cannot move",
+            ));
+        }
+        self.store.blocking(|c| {
+            let tx = c.transaction()?;
+            if !Tree::new(db::territories(&tx)?).exists(territory) {
+                return Err(ServerError::NotFound(format!("no territory {territory:?}")));
+            }
+            if !db::users(&tx)?.iter().any(|u| u.name == name) {
+                return Err(ServerError::NotFound(format!("no user {name:?}")));
+            }
+            let today = today();
+            realign::record_assignment(&tx, name, territory, effective.unwrap_or(today))?;
+            realign::apply_due(&tx, today)?;
+            tx.commit()?;
+            Ok(effective.is_none_or(|day| day <= today))
+        })
+    }
+
+    /// A user's assignments, oldest first (made by [`Admin::move_user`]).
+    pub fn assignments(&self, name: &str) -> Result<Vec<Assignment>, ServerError> {
+        self.store.blocking(|c| realign::assignments(c, name))
+    }
+
+    /// Merges customer `duplicate` into `survivor` (撞单), as the server's own change: the
+    /// duplicate is voided as "merged into" the survivor and keeps resolving to it; the
+    /// survivor takes the duplicate's missing fields and contacts; nothing is destroyed.
+    pub fn merge_customers(
+        &self,
+        survivor: shared::RecordId,
+        duplicate: shared::RecordId,
+    ) -> Result<MergeSummary, ServerError> {
+        self.store
+            .blocking(|c| merge::merge_customers(c, survivor, duplicate))
+    }
+
     /// Re-runs every business rule over every document (after a realignment or a rule change).
     pub fn recheck(&self) -> Result<crate::flags::RecheckSummary, ServerError> {
         crate::flags::recheck_all(self.store)
@@ -267,6 +323,7 @@ impl<'a> Admin<'a> {
                 match hash {
                     Some(hash) => db::upsert_user(&tx, &u.name, hash, *role, &u.territory)?,
                     None => {
+                        realign::set_territory(&tx, &u.name, &u.territory, &today().to_string())?;
                         tx.execute(
                             "UPDATE users SET role = ?2, territory = ?3 WHERE name = ?1",
                             rusqlite::params![u.name, role.as_str(), u.territory],

@@ -7,6 +7,9 @@
 //! fieldsync-server admin --db PATH user add NAME --role ROLE --territory CODE   (password on stdin)
 //! fieldsync-server admin --db PATH user list
 //! fieldsync-server admin --db PATH user revoke NAME
+//! fieldsync-server admin --db PATH user move NAME --territory CODE [--effective YYYY-MM-DD]
+//! fieldsync-server admin --db PATH user assignments NAME
+//! fieldsync-server admin --db PATH customer merge SURVIVOR_ID DUPLICATE_ID
 //! fieldsync-server admin --db PATH import FILE.toml
 //! fieldsync-server admin --db PATH recheck
 //! ```
@@ -63,6 +66,11 @@ enum AdminCommand {
         #[command(subcommand)]
         action: UserCommand,
     },
+    /// Customers.
+    Customer {
+        #[command(subcommand)]
+        action: CustomerCommand,
+    },
     /// Import territories and users from a TOML file.
     Import {
         /// The organisation file.
@@ -107,6 +115,33 @@ enum UserCommand {
     Revoke {
         /// Login name.
         name: String,
+    },
+    /// Assign a user to another territory (their laptop's scope follows on its next sync).
+    Move {
+        /// Login name.
+        name: String,
+        /// The territory code they move to.
+        #[arg(long)]
+        territory: String,
+        /// The day it takes effect (YYYY-MM-DD; default today).
+        #[arg(long)]
+        effective: Option<chrono::NaiveDate>,
+    },
+    /// List a user's territory assignments.
+    Assignments {
+        /// Login name.
+        name: String,
+    },
+}
+
+#[derive(Subcommand)]
+enum CustomerCommand {
+    /// Merge a duplicate customer (撞单) into the one that survives; both histories are kept.
+    Merge {
+        /// The customer that survives (full id).
+        survivor: shared::RecordId,
+        /// The duplicate, voided as merged into the survivor (full id).
+        duplicate: shared::RecordId,
     },
 }
 
@@ -213,6 +248,50 @@ fn admin(state: &AppState, action: AdminCommand) -> anyhow::Result<()> {
             UserCommand::Revoke { name } => {
                 let n = admin.revoke_user_tokens(&name)?;
                 println!("revoked {n} token(s) of {name}");
+            }
+            UserCommand::Move {
+                name,
+                territory,
+                effective,
+            } => {
+                if admin.move_user(&name, &territory, effective)? {
+                    println!("{name} moved to {territory}");
+                } else {
+                    println!(
+                        "{name} moves to {territory} on {}",
+                        effective.unwrap_or_default()
+                    );
+                }
+            }
+            UserCommand::Assignments { name } => {
+                for a in admin.assignments(&name)? {
+                    let state = match a.applied_seq {
+                        Some(seq) => format!("applied at log seq {seq}"),
+                        None => "pending".to_string(),
+                    };
+                    println!(
+                        "{}\t{}\t{}\t{state}",
+                        a.effective_at, a.territory, a.recorded_at
+                    );
+                }
+            }
+        },
+        AdminCommand::Customer { action } => match action {
+            CustomerCommand::Merge {
+                survivor,
+                duplicate,
+            } => {
+                let summary = admin.merge_customers(survivor, duplicate)?;
+                if summary.already_merged {
+                    println!("{duplicate} was already merged into {survivor}");
+                } else {
+                    println!(
+                        "{duplicate} merged into {survivor}: {} field(s) filled, {} record(s) now \
+                         count as the survivor's",
+                        summary.filled.len(),
+                        summary.dependents
+                    );
+                }
             }
         },
         AdminCommand::Import { file } => {

@@ -262,6 +262,7 @@ pub fn run(ctx: &mut Context, command: CustomerCommand) -> Result<(), ClientErro
             );
         }
         CustomerCommand::Show { id } => {
+            let _ = ctx.store.merge_note(&id).map(|note| eprintln!("{note}"));
             let id = ctx.store.find_id(&id, Some(RecordKind::Customer))?;
             show_record(ctx, id)?;
         }

@@ -135,8 +135,47 @@ impl Store {
     }
 
     /// Finds a record by its full id or a unique prefix of at least 4 characters, optionally of
-    /// one kind only.
+    /// one kind only. Asked for a customer, a duplicate merged into another (撞单) resolves to
+    /// the survivor this laptop holds, so the old id keeps working for showing, editing and
+    /// new visits or deals, even when the merge arrived while the laptop was offline. Asked for
+    /// any kind, the id names the document itself (its history, conflicts, void), merged or not.
     pub fn find_id(&self, text: &str, kind: Option<RecordKind>) -> Result<RecordId, ClientError> {
+        let id = self.find_exact_id(text, kind)?;
+        Ok(match kind {
+            Some(RecordKind::Customer) => self.resolve_customer(id),
+            _ => id,
+        })
+    }
+
+    /// The customer `id` stands for: following `merged_into` to the last survivor this laptop
+    /// holds, or `id` itself. A survivor outside this laptop's scope is not held, so the old
+    /// customer stays the answer; a chain is followed a bounded number of steps.
+    pub fn resolve_customer(&self, id: RecordId) -> RecordId {
+        let mut current = id;
+        for _ in 0..16 {
+            let next = self
+                .get::<shared::domain::Customer>(current)
+                .ok()
+                .and_then(|c| c.merged_into)
+                .filter(|next| documents::exists(&self.conn, *next).unwrap_or(false));
+            match next {
+                Some(next) if next != id => current = next,
+                _ => break,
+            }
+        }
+        current
+    }
+
+    /// "merged into …" when `text` names a customer merged into another this laptop holds
+    /// (for `customer show` to say why another customer is shown).
+    pub fn merge_note(&self, text: &str) -> Option<String> {
+        let id = self.find_exact_id(text, Some(RecordKind::Customer)).ok()?;
+        let survivor = self.resolve_customer(id);
+        (survivor != id).then(|| format!("{id} was merged into {survivor} (合并至 {survivor})"))
+    }
+
+    /// [`Store::find_id`] without following merges.
+    fn find_exact_id(&self, text: &str, kind: Option<RecordKind>) -> Result<RecordId, ClientError> {
         let text = text.trim().to_ascii_lowercase();
         let kind_name = kind.map_or_else(|| "record".to_string(), |k| k.to_string());
         let not_found = || ClientError::NotFound {

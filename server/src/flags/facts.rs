@@ -113,17 +113,26 @@ pub fn duplicate_candidates(
     Ok(out)
 }
 
+/// The customer a possibly merged customer id stands for (the survivor of a merge, or itself).
+fn resolved(conn: &Connection, customer_id: RecordId) -> Result<RecordId, ServerError> {
+    let survivor = crate::store::realign::resolve_customer(conn, &customer_id.to_string())?;
+    Ok(survivor.parse().unwrap_or(customer_id))
+}
+
 /// Every quotation and order of a customer, without lines (what the contested rule needs).
+/// A merged duplicate's deals count as its survivor's: they are found by the customer the
+/// server hangs them from (`documents.customer_id`), not by the id written in the record.
 pub fn deals_of_customer(
     conn: &Connection,
     customer_id: RecordId,
 ) -> Result<Vec<DealFacts>, ServerError> {
+    let customer_id = resolved(conn, customer_id)?;
     let mut stmt = conn.prepare_cached(
         "SELECT x.doc_id, x.salesperson, x.status, x.voided, x.currency, d.territory, 0
-         FROM quotations x JOIN documents d ON d.doc_id = x.doc_id WHERE x.customer_id = ?1
+         FROM quotations x JOIN documents d ON d.doc_id = x.doc_id WHERE d.customer_id = ?1
          UNION ALL
          SELECT x.doc_id, x.salesperson, x.status, x.voided, x.currency, d.territory, 1
-         FROM orders x JOIN documents d ON d.doc_id = x.doc_id WHERE x.customer_id = ?1",
+         FROM orders x JOIN documents d ON d.doc_id = x.doc_id WHERE d.customer_id = ?1",
     )?;
     let rows = stmt.query_map([customer_id.to_string()], |r| {
         Ok((
@@ -172,6 +181,7 @@ pub fn credit(
     customer_id: RecordId,
     order: (RecordId, chrono::DateTime<chrono::Utc>),
 ) -> Result<Option<CreditFacts>, ServerError> {
+    let customer_id = resolved(conn, customer_id)?;
     let id = customer_id.to_string();
     let row = conn
         .prepare_cached(
@@ -204,7 +214,7 @@ pub fn credit(
     };
     let mut stmt = conn.prepare_cached(
         "SELECT doc_id, status, total, currency, created_at FROM orders
-         WHERE customer_id = ?1 AND voided = 0",
+         WHERE doc_id IN (SELECT doc_id FROM documents WHERE customer_id = ?1) AND voided = 0",
     )?;
     let rows = stmt.query_map([&id], |r| {
         Ok((

@@ -40,7 +40,7 @@ fn doc_error(error: DocError) -> ServerError {
 
 /// Registers the server's account and device, taking the actor back if anyone registered it.
 /// The account has an unusable password hash, so nobody can log in as it.
-fn ensure_system(conn: &Connection) -> Result<(), ServerError> {
+pub(crate) fn ensure_system(conn: &Connection) -> Result<(), ServerError> {
     conn.execute(
         "INSERT INTO users (name, password_hash, role, territory, created_at)
          SELECT ?1, '!', 'head_office', code, ?2 FROM territories WHERE parent IS NULL LIMIT 1

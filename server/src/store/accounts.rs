@@ -4,7 +4,7 @@ use rusqlite::{Connection, OptionalExtension, params};
 
 use crate::accounts::{Role, UserInfo};
 use crate::error::ServerError;
-use crate::store::now_text;
+use crate::store::{now_text, realign, today};
 
 /// One territory row.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -46,7 +46,8 @@ pub fn upsert_territory(
     Ok(())
 }
 
-/// Inserts or updates a user.
+/// Inserts or updates a user. An existing user given another territory moves there now, with
+/// a scope-change marker in the log so their laptop's scope follows.
 pub fn upsert_user(
     conn: &Connection,
     name: &str,
@@ -54,6 +55,7 @@ pub fn upsert_user(
     role: Role,
     territory: &str,
 ) -> Result<(), ServerError> {
+    realign::set_territory(conn, name, territory, &today().to_string())?;
     conn.execute(
         "INSERT INTO users (name, password_hash, role, territory, created_at)
          VALUES (?1, ?2, ?3, ?4, ?5)
@@ -165,11 +167,14 @@ pub fn insert_token(
     Ok(())
 }
 
-/// The live (not revoked) token with this hash: its user, device and actor.
+/// The live (not revoked) token with this hash: its user, device and actor. Assignments whose
+/// day has come are put in force first, so the caller is judged by the territory they hold
+/// today.
 pub fn token(
     conn: &Connection,
     hash: &[u8],
 ) -> Result<Option<(UserInfo, String, String)>, ServerError> {
+    realign::apply_due(conn, today())?;
     let row = conn
         .query_row(
             "SELECT u.name, u.role, u.territory, t.device, t.actor

@@ -49,6 +49,17 @@ pub enum LogEntry {
         /// Size of the change bytes.
         len: u64,
     },
+    /// A user's scope changed (details in `scope_changes`).
+    Scope {
+        /// Sequence.
+        seq: u64,
+        /// The user whose scope changed.
+        user: String,
+        /// Their territory before.
+        from: String,
+        /// Their territory after.
+        to: String,
+    },
     /// A document moved between territories.
     Move {
         /// Sequence.
@@ -162,7 +173,9 @@ pub fn append_move(
     Ok(seq as u64)
 }
 
-/// Inserts or replaces a document's snapshot and derived facts.
+/// Inserts or replaces a document's snapshot and derived facts. A new document also gets its
+/// origin (territory now, and the author of its first change, appended just before), which
+/// later saves never change.
 pub fn save_document(
     conn: &Connection,
     doc_id: &str,
@@ -172,8 +185,11 @@ pub fn save_document(
     snapshot: &[u8],
 ) -> Result<(), ServerError> {
     conn.execute(
-        "INSERT INTO documents (doc_id, kind, territory, customer_id, snapshot, updated_at)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6)
+        "INSERT INTO documents (doc_id, kind, territory, customer_id, snapshot, updated_at,
+                                origin_territory, origin_user)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?3,
+                 (SELECT user FROM changes WHERE doc_id = ?1 AND hash IS NOT NULL
+                  ORDER BY seq LIMIT 1))
          ON CONFLICT (doc_id) DO UPDATE SET kind = excluded.kind, territory = excluded.territory,
              customer_id = excluded.customer_id, snapshot = excluded.snapshot,
              updated_at = excluded.updated_at",
@@ -216,8 +232,9 @@ pub fn reproject(conn: &Connection, doc_id: RecordId, record: &Record) -> Result
 pub fn entries_after(conn: &Connection, cursor: u64) -> Result<Vec<LogEntry>, ServerError> {
     let mut stmt = conn.prepare_cached(
         "SELECT c.seq, c.doc_id, c.territory, c.hash, length(c.bytes), m.from_territory,
-                m.to_territory
+                m.to_territory, s.user, s.from_territory, s.to_territory
          FROM changes c LEFT JOIN doc_moves m ON m.seq = c.seq
+              LEFT JOIN scope_changes s ON s.seq = c.seq
          WHERE c.seq > ?1 ORDER BY c.seq",
     )?;
     let rows = stmt.query_map([cursor as i64], |r| {
@@ -225,6 +242,16 @@ pub fn entries_after(conn: &Connection, cursor: u64) -> Result<Vec<LogEntry>, Se
         let doc_id: String = r.get(1)?;
         let territory: String = r.get(2)?;
         let hash: Option<Vec<u8>> = r.get(3)?;
+        if hash.is_none()
+            && let Some(user) = r.get::<_, Option<String>>(7)?
+        {
+            return Ok(LogEntry::Scope {
+                seq,
+                user,
+                from: r.get::<_, Option<String>>(8)?.unwrap_or_default(),
+                to: r.get::<_, Option<String>>(9)?.unwrap_or(territory),
+            });
+        }
         Ok(match hash {
             Some(hash) => LogEntry::Change {
                 seq,

@@ -12,6 +12,7 @@
 
 pub mod accounts;
 pub mod log;
+pub mod realign;
 mod schema;
 
 use std::path::Path;
@@ -66,6 +67,11 @@ impl Store {
         let store = self.clone();
         tokio::task::spawn_blocking(move || store.blocking(f)).await?
     }
+}
+
+/// Today's date (UTC), the day assignments are judged by.
+pub(crate) fn today() -> chrono::NaiveDate {
+    chrono::Utc::now().date_naive()
 }
 
 /// Now, as stored text.

@@ -80,6 +80,48 @@ CREATE INDEX customer_keys_tax_id ON customer_keys (tax_id);
 CREATE INDEX customer_keys_phone ON customer_keys (phone);
 CREATE INDEX customer_keys_name ON customer_keys (name);
 "#,
+    r#"
+-- A salesperson's scope changing is a marker row in the log (hash NULL, doc_id ''), with its
+-- details here under the same seq, so that pull replays each user's scope as it was at every
+-- point of the log.
+CREATE TABLE scope_changes (
+    seq INTEGER PRIMARY KEY REFERENCES changes(seq),
+    user TEXT NOT NULL,
+    from_territory TEXT NOT NULL,
+    to_territory TEXT NOT NULL,
+    effective_at TEXT NOT NULL
+);
+CREATE INDEX scope_changes_user ON scope_changes (user, seq);
+-- Every assignment of a user to a territory, effective-dated. `applied_seq` is the scope
+-- change marker that put it in force; NULL while it waits for its date.
+CREATE TABLE assignments (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    user TEXT NOT NULL REFERENCES users(name),
+    territory TEXT NOT NULL REFERENCES territories(code),
+    effective_at TEXT NOT NULL,
+    recorded_at TEXT NOT NULL,
+    applied_seq INTEGER
+);
+CREATE INDEX assignments_pending ON assignments (applied_seq, effective_at);
+-- Where and by whom a document was made: set when it is first accepted, never changed, so
+-- history and reports stay true after realignments. Existing documents take their first
+-- change's territory and author.
+ALTER TABLE documents ADD COLUMN origin_territory TEXT;
+ALTER TABLE documents ADD COLUMN origin_user TEXT;
+UPDATE documents SET
+    origin_territory = (SELECT c.territory FROM changes c WHERE c.doc_id = documents.doc_id
+                        AND c.hash IS NOT NULL ORDER BY c.seq LIMIT 1),
+    origin_user = (SELECT c.user FROM changes c WHERE c.doc_id = documents.doc_id
+                   AND c.hash IS NOT NULL ORDER BY c.seq LIMIT 1);
+-- Merged duplicate customers (撞单): the old id and the customer that survived it. The
+-- server treats the old customer's visits, quotations and orders as the survivor's.
+CREATE TABLE customer_alias (
+    old TEXT PRIMARY KEY,
+    survivor TEXT NOT NULL,
+    merged_at TEXT NOT NULL
+);
+CREATE INDEX customer_alias_survivor ON customer_alias (survivor);
+"#,
 ];
 
 /// Brings the schema up to date, each step in its own transaction.

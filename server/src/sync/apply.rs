@@ -267,7 +267,8 @@ fn derive_territory(
         }
     };
     let customer = |id: &RecordId| -> Result<Result<Derived, Refusal>, ServerError> {
-        let id = id.to_string();
+        // A merged duplicate's records count as the survivor's (its territory, its deals).
+        let id = crate::store::realign::resolve_customer(conn, &id.to_string())?;
         Ok(match log::kind_and_territory(conn, &id)? {
             Some((kind, territory)) if kind == RecordKind::Customer.as_str() => {
                 Ok((territory, Some(id)))

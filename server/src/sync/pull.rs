@@ -6,6 +6,16 @@
 //! (every change before the marker, each carrying the marker's seq); one leaving it arrives as
 //! a purge instruction. Because the answer depends only on the cursor, paging and retrying from
 //! an old cursor are both safe.
+//!
+//! The user's own scope is replayed the same way: the pull starts from the territory they held
+//! at the cursor (their last scope change at or before it), and at each of their scope-change
+//! markers every document readable under the new scope but not the old arrives whole (at the
+//! marker's seq), and every one readable under the old but not the new is purged. The laptop
+//! defers a purge until its own pending edits to that document are acknowledged or refused.
+//!
+//! Left for later: a territory node moving to another parent is not replayed (readability is
+//! judged by the tree as it is now), so a manager above the old or new parent gets neither the
+//! purge nor the history; re-login with a fresh store is the workaround.
 
 use std::collections::HashSet;
 
@@ -16,6 +26,7 @@ use shared::protocol::PullChange;
 use crate::accounts::UserInfo;
 use crate::error::ServerError;
 use crate::store::log::{self, LogEntry};
+use crate::store::realign;
 use crate::territory::Tree;
 
 /// What one pull returns.
@@ -47,6 +58,8 @@ pub fn pull(
     };
     let mut used: u64 = 0;
     let mut included_any = false;
+    let mut viewer = user.clone();
+    viewer.territory = realign::territory_at(conn, &user.name, cursor, &user.territory)?;
     for entry in log::entries_after(conn, cursor)? {
         match entry {
             LogEntry::Change {
@@ -56,7 +69,7 @@ pub fn pull(
                 hash,
                 len,
             } => {
-                if !tree.can_read(user, &territory) || skip.contains(&hash) {
+                if !tree.can_read(&viewer, &territory) || skip.contains(&hash) {
                     out.next_cursor = seq;
                     continue;
                 }
@@ -83,7 +96,7 @@ pub fn pull(
                 from,
                 to,
             } => {
-                let (was, is) = (tree.can_read(user, &from), tree.can_read(user, &to));
+                let (was, is) = (tree.can_read(&viewer, &from), tree.can_read(&viewer, &to));
                 let Some(id) = parse_id(&doc_id) else {
                     out.next_cursor = seq;
                     continue;
@@ -110,6 +123,59 @@ pub fn pull(
                         out.purge.push(id);
                     }
                 }
+                out.next_cursor = seq;
+            }
+            LogEntry::Scope { seq, user: who, .. } if who != user.name => {
+                out.next_cursor = seq;
+            }
+            LogEntry::Scope { seq, from, to, .. } => {
+                let mut before = viewer.clone();
+                before.territory = from;
+                let mut after = viewer.clone();
+                after.territory = to;
+                let mut arriving = Vec::new();
+                let mut size = 0u64;
+                let mut leaving = Vec::new();
+                for (doc_id, territory) in realign::territories_before(conn, seq)? {
+                    let (was, is) = (
+                        tree.can_read(&before, &territory),
+                        tree.can_read(&after, &territory),
+                    );
+                    let Some(id) = parse_id(&doc_id).filter(|_| was != is) else {
+                        continue;
+                    };
+                    if is {
+                        let history = log::history_before(conn, &doc_id, seq)?;
+                        size += history.iter().map(|(_, b)| b.len() as u64).sum::<u64>();
+                        arriving.extend(history.into_iter().map(|(_, bytes)| PullChange {
+                            seq,
+                            doc_id: id,
+                            bytes,
+                        }));
+                    } else {
+                        leaving.push(id);
+                    }
+                }
+                // The whole new scope arrives in one page (a page may exceed the budget when it
+                // holds nothing else), so that the cursor never stops half-way through a marker.
+                if included_any && used + size > budget {
+                    out.more = true;
+                    break;
+                }
+                if !arriving.is_empty() {
+                    out.purge
+                        .retain(|p| !arriving.iter().any(|c| c.doc_id == *p));
+                    out.changes.extend(arriving);
+                    used += size;
+                    included_any = true;
+                }
+                for id in leaving {
+                    out.changes.retain(|c| c.doc_id != id);
+                    if !out.purge.contains(&id) {
+                        out.purge.push(id);
+                    }
+                }
+                viewer = after;
                 out.next_cursor = seq;
             }
         }

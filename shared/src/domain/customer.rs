@@ -8,6 +8,7 @@ use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
 use super::Voided;
+use crate::RecordId;
 use crate::money::Currency;
 use crate::validate::{Problem, Validation};
 use crate::word_enum;
@@ -160,6 +161,11 @@ pub struct Customer {
     pub created_at: DateTime<Utc>,
     /// Set when the record is voided.
     pub voided: Option<Voided>,
+    /// Set (with `voided`) when this file was merged into another as a duplicate (撞单): the
+    /// surviving customer, which the old id keeps resolving to. Absent in older documents.
+    #[serde(default)]
+    #[autosurgeon(missing = "Option::default")]
+    pub merged_into: Option<RecordId>,
 }
 
 impl Customer {
@@ -179,7 +185,113 @@ impl Customer {
             lifecycle: Lifecycle::Prospect,
             created_at: now,
             voided: None,
+            merged_into: None,
         }
+    }
+
+    /// Takes what a duplicate of this customer knows and this file does not: every empty
+    /// optional field is filled from `other`, and its contacts are added (under a new key when
+    /// the key is taken by a different contact). The region is left alone: where a customer
+    /// belongs is a decision, not a blank to fill. Returns the names of the fields filled.
+    pub fn absorb(&mut self, other: &Customer) -> Vec<String> {
+        let mut filled = Vec::new();
+        fn fill<T: Clone>(
+            name: &str,
+            mine: &mut Option<T>,
+            theirs: &Option<T>,
+            filled: &mut Vec<String>,
+        ) {
+            if mine.is_none() && theirs.is_some() {
+                mine.clone_from(theirs);
+                filled.push(name.to_string());
+            }
+        }
+        let (b, o) = (&mut self.basics, &other.basics);
+        fill("basics.address", &mut b.address, &o.address, &mut filled);
+        fill("basics.phone", &mut b.phone, &o.phone, &mut filled);
+        fill("basics.owner", &mut b.owner, &o.owner, &mut filled);
+        fill("basics.manager", &mut b.manager, &o.manager, &mut filled);
+        fill(
+            "basics.legal_rep",
+            &mut b.legal_rep,
+            &o.legal_rep,
+            &mut filled,
+        );
+        fill("basics.founded", &mut b.founded, &o.founded, &mut filled);
+        fill(
+            "basics.first_trade",
+            &mut b.first_trade,
+            &o.first_trade,
+            &mut filled,
+        );
+        fill("basics.org_form", &mut b.org_form, &o.org_form, &mut filled);
+        fill("basics.industry", &mut b.industry, &o.industry, &mut filled);
+        fill("basics.tax_id", &mut b.tax_id, &o.tax_id, &mut filled);
+        let (p, o) = (&mut self.profile, &other.profile);
+        fill(
+            "profile.service_area",
+            &mut p.service_area,
+            &o.service_area,
+            &mut filled,
+        );
+        fill(
+            "profile.sales_capacity",
+            &mut p.sales_capacity,
+            &o.sales_capacity,
+            &mut filled,
+        );
+        fill(
+            "profile.potential",
+            &mut p.potential,
+            &o.potential,
+            &mut filled,
+        );
+        fill("profile.staff", &mut p.staff, &o.staff, &mut filled);
+        fill(
+            "profile.turnover",
+            &mut p.turnover,
+            &o.turnover,
+            &mut filled,
+        );
+        fill(
+            "salesperson",
+            &mut self.salesperson,
+            &other.salesperson,
+            &mut filled,
+        );
+        fill("route", &mut self.route, &other.route, &mut filled);
+        let (c, o) = (&mut self.credit, &other.credit);
+        if c.limit.is_none() && o.limit.is_some() {
+            // A limit means nothing without its currency.
+            c.currency = o.currency;
+        }
+        fill("credit.limit", &mut c.limit, &o.limit, &mut filled);
+        fill("credit.rating", &mut c.rating, &o.rating, &mut filled);
+        fill(
+            "credit.payment_terms",
+            &mut c.payment_terms,
+            &o.payment_terms,
+            &mut filled,
+        );
+        fill("credit.problems", &mut c.problems, &o.problems, &mut filled);
+        for (key, contact) in &other.contacts {
+            match self.contacts.get(key) {
+                Some(existing) if existing == contact => continue,
+                Some(_) => {
+                    let mut new_key = format!("{key}-merged");
+                    while self.contacts.contains_key(&new_key) {
+                        new_key.push('_');
+                    }
+                    self.contacts.insert(new_key.clone(), contact.clone());
+                    filled.push(format!("contacts.{new_key}"));
+                }
+                None => {
+                    self.contacts.insert(key.clone(), contact.clone());
+                    filled.push(format!("contacts.{key}"));
+                }
+            }
+        }
+        filled
     }
 
     /// Checks the rules every customer file must satisfy.
@@ -218,4 +330,51 @@ pub fn is_unified_credit_code(code: &str) -> bool {
         && code
             .bytes()
             .all(|b| b.is_ascii_digit() || (b.is_ascii_uppercase() && !b"IOSVZ".contains(&b)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn absorb_fills_only_blanks_and_adds_contacts() {
+        let now = Utc::now();
+        let mut survivor = Customer::new("上海华东食品有限公司", now);
+        survivor.basics.phone = Some("021-1".into());
+        survivor.region = Some("EAST-SH".into());
+        let mut duplicate = Customer::new("上海华东食品有限公司", now);
+        duplicate.basics.phone = Some("021-2".into());
+        duplicate.basics.address = Some("上海市".into());
+        duplicate.region = Some("EAST-HZ".into());
+        duplicate.contacts.insert(
+            "c1".into(),
+            Contact {
+                name: "王经理".into(),
+                ..Contact::default()
+            },
+        );
+        let filled = survivor.absorb(&duplicate);
+        assert_eq!(filled, vec!["basics.address", "contacts.c1"]);
+        assert_eq!(survivor.basics.phone.as_deref(), Some("021-1"));
+        assert_eq!(survivor.region.as_deref(), Some("EAST-SH"));
+        assert_eq!(survivor.contacts.len(), 1);
+        // Absorbing again changes nothing.
+        assert!(survivor.absorb(&duplicate).is_empty());
+    }
+
+    #[test]
+    fn documents_without_merged_into_read_as_not_merged() {
+        use automerge::transaction::Transactable;
+        let actor = automerge::ActorId::random();
+        let id = RecordId::new();
+        let customer = Customer::new("旧客户", Utc::now());
+        let meta = crate::doc::CommitMeta::now("create");
+        let mut document = crate::doc::create(&actor, id, &customer, &meta).expect("creates");
+        document
+            .delete(automerge::ROOT, "merged_into")
+            .expect("deletes");
+        let read: Customer = crate::doc::read_as(&document).expect("reads");
+        assert_eq!(read.merged_into, None);
+        assert_eq!(read.name, "旧客户");
+    }
 }
