@@ -22,24 +22,14 @@
 //! salesperson attached to the region where most of their customers are.
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::str::FromStr;
 
-use chrono::{DateTime, NaiveDate};
-use rust_decimal::Decimal;
-use shared::domain::{OrderStatus, QuoteStatus};
-use shared::money::Currency;
-use shared::report::{
-    CustomerRow, DealRow, Facts, FlagRow, TerritoryNode, TerritoryTree, VisitRow,
-};
-use shared::rules::FindingKind;
-use shared::rules::facts::DealStatus;
+use shared::report::raw::{RawCustomer, RawDeal, RawFlag, RawVisit, merge_flags};
+use shared::report::{Facts, TerritoryNode, TerritoryTree};
 
 use super::Store;
 use crate::error::ClientError;
 
-/// The time zone in which customers' and deals' creation instants become report dates; the
-/// server uses the same one.
-pub const REPORT_TIME_ZONE: chrono_tz::Tz = chrono_tz::Asia::Shanghai;
+pub use shared::report::raw::REPORT_TIME_ZONE;
 
 /// The code of the root of the laptop's territory tree.
 pub const LAPTOP_ROOT: &str = "ALL";
@@ -97,28 +87,22 @@ impl Store {
         })
     }
 
-    /// Every fact this laptop holds, read from the projection tables.
+    /// Every fact this laptop holds, read from the projection tables; reading the rows is
+    /// [`shared::report::raw`], the same as on the server.
     pub fn report_facts(&self) -> Result<Facts, ClientError> {
         let mut facts = Facts::default();
         let mut stmt = self
             .conn
             .prepare("SELECT created_at, salesperson, region FROM customers WHERE voided = 0")?;
         let rows = stmt.query_map([], |r| {
-            Ok((
-                r.get::<_, Option<String>>(0)?,
-                r.get::<_, Option<String>>(1)?,
-                r.get::<_, Option<String>>(2)?,
-            ))
+            Ok(RawCustomer {
+                created_at: r.get(0)?,
+                salesperson: r.get(1)?,
+                region: r.get(2)?,
+            })
         })?;
         for row in rows {
-            let (created, salesperson, region) = row?;
-            if let Some(created) = created.as_deref().and_then(local_date) {
-                facts.customers.push(CustomerRow {
-                    created,
-                    salesperson,
-                    region,
-                });
-            }
+            facts.customers.extend(row?.into_row());
         }
         let mut stmt = self.conn.prepare(
             "SELECT v.local_date, v.salesperson, c.region
@@ -126,22 +110,14 @@ impl Store {
              WHERE v.voided = 0 AND v.local_date IS NOT NULL",
         )?;
         let rows = stmt.query_map([], |r| {
-            Ok((
-                r.get::<_, String>(0)?,
-                r.get::<_, Option<String>>(1)?,
-                r.get::<_, Option<String>>(2)?,
-            ))
+            Ok(RawVisit {
+                local_date: r.get(0)?,
+                salesperson: r.get(1)?,
+                region: r.get(2)?,
+            })
         })?;
         for row in rows {
-            if let (date, Some(salesperson), region) = row?
-                && let Ok(date) = NaiveDate::from_str(&date)
-            {
-                facts.visits.push(VisitRow {
-                    date,
-                    salesperson,
-                    region,
-                });
-            }
+            facts.visits.extend(row?.into_row());
         }
         for table in ["quotations", "orders"] {
             let sql = format!(
@@ -165,87 +141,18 @@ impl Store {
                 facts.deals.extend(row?.into_row(table == "orders"));
             }
         }
-        facts.flags = self.report_flags()?;
-        Ok(facts)
-    }
-
-    /// The flags as report rows, one per situation (see the module's notes). The server's
-    /// `server/src/reports/facts.rs` does exactly the same.
-    fn report_flags(&self) -> Result<Vec<FlagRow>, ClientError> {
         let mut stmt = self
             .conn
             .prepare("SELECT key, kind, regions, detected_at FROM flags WHERE voided = 0")?;
         let rows = stmt.query_map([], |r| {
-            Ok((
-                r.get::<_, Option<String>>(0)?,
-                r.get::<_, Option<String>>(1)?,
-                r.get::<_, Option<String>>(2)?,
-                r.get::<_, Option<String>>(3)?,
-            ))
+            Ok(RawFlag {
+                key: r.get(0)?,
+                kind: r.get(1)?,
+                regions: r.get(2)?,
+                detected_at: r.get(3)?,
+            })
         })?;
-        let mut by_key: BTreeMap<String, FlagRow> = BTreeMap::new();
-        for row in rows {
-            let (key, kind, regions, detected) = row?;
-            let parsed = (
-                key,
-                kind.and_then(|k| FindingKind::from_str(&k).ok()),
-                detected.as_deref().and_then(local_date),
-            );
-            let (Some(key), Some(kind), Some(detected)) = parsed else {
-                continue;
-            };
-            let regions = regions.unwrap_or_default();
-            let regions = regions.split(',').map(str::trim).filter(|r| !r.is_empty());
-            let row = by_key.entry(key).or_insert_with(|| FlagRow {
-                kind,
-                regions: Vec::new(),
-                detected,
-            });
-            row.regions.extend(regions.map(String::from));
-            row.regions.sort();
-            row.regions.dedup();
-            row.detected = row.detected.min(detected);
-        }
-        Ok(by_key.into_values().collect())
+        facts.flags = merge_flags(rows.collect::<Result<Vec<_>, _>>()?).0;
+        Ok(facts)
     }
-}
-
-/// A quotation or order row as stored, before parsing.
-struct RawDeal {
-    created_at: Option<String>,
-    salesperson: Option<String>,
-    region: Option<String>,
-    total: Option<String>,
-    currency: Option<String>,
-    status: Option<String>,
-    voided: bool,
-}
-
-impl RawDeal {
-    /// The parsed row; `None` when any needed value is missing or malformed (as on the server,
-    /// such a row is skipped rather than failing the report).
-    fn into_row(self, order: bool) -> Option<DealRow> {
-        let status = self.status?;
-        let status = if order {
-            DealStatus::Order(OrderStatus::from_str(&status).ok()?)
-        } else {
-            DealStatus::Quote(QuoteStatus::from_str(&status).ok()?)
-        };
-        Some(DealRow {
-            date: local_date(self.created_at.as_deref()?)?,
-            salesperson: self.salesperson?,
-            region: self.region,
-            total: Decimal::from_str_exact(self.total.as_deref()?).ok()?,
-            currency: Currency::from_str(self.currency.as_deref()?).ok()?,
-            status,
-            voided: self.voided,
-        })
-    }
-}
-
-/// The report date of a stored RFC 3339 instant.
-fn local_date(text: &str) -> Option<NaiveDate> {
-    DateTime::parse_from_rfc3339(text)
-        .ok()
-        .map(|at| at.with_timezone(&REPORT_TIME_ZONE).date_naive())
 }

@@ -32,6 +32,4 @@ mod xlsx;
 pub use facts::{facts, tree};
 pub use xlsx::to_xlsx;
 
-/// The time zone in which customers' and deals' creation instants become report dates, on the
-/// server and on the laptop alike.
-pub const REPORT_TIME_ZONE: chrono_tz::Tz = chrono_tz::Asia::Shanghai;
+pub use shared::report::raw::REPORT_TIME_ZONE;

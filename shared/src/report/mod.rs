@@ -17,6 +17,7 @@
 
 mod csv;
 mod period;
+pub mod raw;
 mod rollup;
 mod territory;
 
