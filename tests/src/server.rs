@@ -154,6 +154,12 @@ impl TestServer {
         self.run(listener);
     }
 
+    /// A second handle on the server's database while it runs (SQLite in WAL mode serves
+    /// both), for admin operations: `server.state().admin().move_user(..)`.
+    pub fn state(&self) -> AppState {
+        AppState::open(&config(self.db_path())).expect("the server's database opens")
+    }
+
     /// How many changes the server's log holds (each stored once by hash).
     pub fn change_count(&self) -> u64 {
         let conn = rusqlite::Connection::open(self.db_path()).expect("server database");
