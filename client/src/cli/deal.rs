@@ -189,6 +189,17 @@ impl QuoteFields {
     }
 }
 
+/// The columns of quotation and order lists.
+const DEAL_COLUMNS: &[&str] = &[
+    "id",
+    "number",
+    "customer_id",
+    "status",
+    "line_count",
+    "total",
+    "currency",
+];
+
 /// A number people can read out on the phone: prefix, date and the id's random tail.
 fn deal_number(prefix: &str, id_hint: &RecordId) -> String {
     let text = id_hint.to_string();
@@ -324,29 +335,7 @@ pub fn run_quote(ctx: &mut Context, command: QuoteCommand) -> Result<(), ClientE
             show_record(ctx, id)?;
         }
         QuoteCommand::List { customer, all } => {
-            let customer = customer
-                .map(|c| ctx.store.find_id(&c, Some(RecordKind::Customer)))
-                .transpose()?;
-            let rows = ctx.store.list(
-                &QUOTATIONS,
-                &ListFilter {
-                    include_voided: all,
-                    customer,
-                    ..Default::default()
-                },
-            )?;
-            ctx.out.rows(
-                &rows,
-                &[
-                    "id",
-                    "number",
-                    "customer_id",
-                    "status",
-                    "line_count",
-                    "total",
-                    "currency",
-                ],
-            );
+            super::list_for_customer(ctx, &QUOTATIONS, customer, all, DEAL_COLUMNS)?;
         }
     }
     Ok(())
@@ -539,29 +528,7 @@ pub fn run_order(ctx: &mut Context, command: OrderCommand) -> Result<(), ClientE
             show_record(ctx, id)?;
         }
         OrderCommand::List { customer, all } => {
-            let customer = customer
-                .map(|c| ctx.store.find_id(&c, Some(RecordKind::Customer)))
-                .transpose()?;
-            let rows = ctx.store.list(
-                &ORDERS,
-                &ListFilter {
-                    include_voided: all,
-                    customer,
-                    ..Default::default()
-                },
-            )?;
-            ctx.out.rows(
-                &rows,
-                &[
-                    "id",
-                    "number",
-                    "customer_id",
-                    "status",
-                    "line_count",
-                    "total",
-                    "currency",
-                ],
-            );
+            super::list_for_customer(ctx, &ORDERS, customer, all, DEAL_COLUMNS)?;
         }
     }
     Ok(())

@@ -232,6 +232,28 @@ fn optional_id(
     .transpose()
 }
 
+/// Lists a table's rows, optionally only one customer's (given by id or prefix) and with
+/// voided ones, showing the given columns.
+fn list_for_customer(
+    ctx: &Context,
+    table: &shared::projection::Table,
+    customer: Option<String>,
+    include_voided: bool,
+    columns: &[&str],
+) -> Result<(), ClientError> {
+    let customer = customer
+        .map(|c| ctx.store.find_id(&c, Some(RecordKind::Customer)))
+        .transpose()?;
+    let filter = crate::store::ListFilter {
+        include_voided,
+        customer,
+        ..Default::default()
+    };
+    let rows = ctx.store.list(table, &filter)?;
+    ctx.out.rows(&rows, columns);
+    Ok(())
+}
+
 /// Shows any record: its fields, and for quotations and orders the lines with their amounts and
 /// the total.
 fn show_record(ctx: &Context, id: RecordId) -> Result<(), ClientError> {

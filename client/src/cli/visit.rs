@@ -10,7 +10,6 @@ use super::customer::edited_message;
 use super::parse::{self, set_parsed, set_text};
 use super::{Context, show_record};
 use crate::error::ClientError;
-use crate::store::ListFilter;
 
 /// Visit commands.
 #[derive(Debug, Subcommand)]
@@ -206,29 +205,16 @@ pub fn run(ctx: &mut Context, command: VisitCommand) -> Result<(), ClientError> 
             );
         }
         VisitCommand::List { customer, all } => {
-            let customer = customer
-                .map(|c| ctx.store.find_id(&c, Some(RecordKind::Customer)))
-                .transpose()?;
-            let rows = ctx.store.list(
-                &VISITS,
-                &ListFilter {
-                    include_voided: all,
-                    customer,
-                    ..Default::default()
-                },
-            )?;
-            ctx.out.rows(
-                &rows,
-                &[
-                    "id",
-                    "customer_id",
-                    "local_date",
-                    "salesperson",
-                    "purpose",
-                    "outcome",
-                    "stock_lines",
-                ],
-            );
+            let columns = [
+                "id",
+                "customer_id",
+                "local_date",
+                "salesperson",
+                "purpose",
+                "outcome",
+                "stock_lines",
+            ];
+            super::list_for_customer(ctx, &VISITS, customer, all, &columns)?;
         }
         VisitCommand::Show { id } => {
             let id = ctx.store.find_id(&id, Some(RecordKind::Visit))?;
