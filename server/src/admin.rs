@@ -162,6 +162,34 @@ impl<'a> Admin<'a> {
         })
     }
 
+    /// Moves territory node `code` (and everything under it) to `parent`, with a marker in the
+    /// log so that readers above the old parent lose its documents and readers above the new
+    /// one receive them whole on their next sync. The root cannot move; a cycle is refused.
+    pub fn move_territory(&self, code: &str, parent: &str) -> Result<(), ServerError> {
+        self.store.blocking(|c| {
+            let tx = c.transaction()?;
+            let rows = db::territories(&tx)?;
+            let tree = Tree::new(rows.clone());
+            let Some(row) = rows.iter().find(|r| r.code == code) else {
+                return Err(ServerError::NotFound(format!("no territory {code:?}")));
+            };
+            if !tree.exists(parent) {
+                return Err(ServerError::NotFound(format!("no territory {parent:?}")));
+            }
+            if row.parent.is_none() {
+                return Err(ServerError::malformed("the root territory cannot move"));
+            }
+            if tree.would_cycle(code, parent) {
+                return Err(ServerError::malformed("that parent would make a cycle"));
+            }
+            if row.parent.as_deref() != Some(parent) {
+                realign::append_tree_move(&tx, code, row.parent.as_deref(), parent)?;
+            }
+            tx.commit()?;
+            Ok(())
+        })
+    }
+
     /// Creates or updates a user.
     pub fn add_user(
         &self,

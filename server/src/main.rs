@@ -4,6 +4,7 @@
 //! fieldsync-server serve [--config FILE] [--db PATH] [--listen ADDR]
 //! fieldsync-server admin --db PATH territory add CODE NAME [--parent CODE]
 //! fieldsync-server admin --db PATH territory list
+//! fieldsync-server admin --db PATH territory move CODE --parent CODE
 //! fieldsync-server admin --db PATH user add NAME --role ROLE --territory CODE   (password on stdin)
 //! fieldsync-server admin --db PATH user list
 //! fieldsync-server admin --db PATH user revoke NAME
@@ -94,6 +95,14 @@ enum TerritoryCommand {
     },
     /// List territories.
     List,
+    /// Move a territory (and everything under it) to another parent.
+    Move {
+        /// Code of the territory that moves.
+        code: String,
+        /// Its new parent.
+        #[arg(long)]
+        parent: String,
+    },
 }
 
 #[derive(Subcommand)]
@@ -222,6 +231,10 @@ fn admin(state: &AppState, action: AdminCommand) -> anyhow::Result<()> {
             TerritoryCommand::Add { code, name, parent } => {
                 admin.add_territory(&code, &name, parent.as_deref())?;
                 println!("territory {code} saved");
+            }
+            TerritoryCommand::Move { code, parent } => {
+                admin.move_territory(&code, &parent)?;
+                println!("territory {code} moved under {parent}");
             }
             TerritoryCommand::List => {
                 for t in admin.territories()? {

@@ -29,6 +29,13 @@ impl Tree {
         }
     }
 
+    /// This tree with `code` under `parent` instead (the tree as it was before a node moved).
+    pub fn with_parent(&self, code: &str, parent: Option<&str>) -> Self {
+        let mut parents = self.parent.clone();
+        parents.insert(code.to_string(), parent.map(str::to_string));
+        Self { parent: parents }
+    }
+
     /// Whether a territory code exists.
     pub fn exists(&self, code: &str) -> bool {
         self.parent.contains_key(code)

@@ -263,3 +263,44 @@ async fn merging_a_duplicate_keeps_both_histories_and_moves_its_records_to_the_s
     assert!(admin.merge_customers(survivor.id, visit.id).is_err());
     assert!(admin.merge_customers(survivor.id, RecordId::new()).is_err());
 }
+
+#[tokio::test]
+async fn a_region_moving_to_another_large_region_changes_its_managers_scope() {
+    let server = TestServer::start().await;
+    server
+        .state
+        .admin()
+        .import_toml(
+            r#"
+[[user]]
+name = "north.boss"
+role = "large_region_manager"
+territory = "NORTH"
+password = "pw-north.boss"
+"#,
+        )
+        .expect("imports");
+    let hz1 = server.login("hz1").await;
+    let east = server.login("east.boss").await;
+    let north = server.login("north.boss").await;
+    let hangzhou = make(&hz1, &customer("杭州西湖茶业有限公司", "EAST-HZ", "hz1"));
+    push_ok(&server, &hz1, vec![hangzhou.push.clone()]).await;
+    let (_, east_cursor) = server.pull_all(&east, 0).await;
+    let (pages, north_cursor) = server.pull_all(&north, 0).await;
+    assert!(docs_of(&pages).is_empty());
+
+    let admin = server.state.admin();
+    admin.move_territory("EAST-HZ", "NORTH").expect("moves");
+    assert!(admin.move_territory("NORTH", "EAST-HZ").is_err(), "a cycle");
+    assert!(admin.move_territory("CN", "NORTH").is_err(), "the root");
+    assert!(admin.move_territory("EAST-HZ", "NOWHERE").is_err());
+
+    let (pages, _) = server.pull_all(&east, east_cursor).await;
+    assert_eq!(purged(&pages), BTreeSet::from([hangzhou.id]));
+    let (pages, _) = server.pull_all(&north, north_cursor).await;
+    assert_eq!(docs_of(&pages), BTreeSet::from([hangzhou.id]));
+    // The salesperson of the region keeps their scope.
+    let (pages, _) = server.pull_all(&hz1, 0).await;
+    assert_eq!(docs_of(&pages), BTreeSet::from([hangzhou.id]));
+    assert!(purged(&pages).is_empty());
+}

@@ -60,6 +60,17 @@ pub enum LogEntry {
         /// Their territory after.
         to: String,
     },
+    /// A territory node moved to another parent (details in `tree_moves`).
+    TreeMove {
+        /// Sequence.
+        seq: u64,
+        /// The node.
+        code: String,
+        /// Its parent before.
+        from: Option<String>,
+        /// Its parent after.
+        to: String,
+    },
     /// A document moved between territories.
     Move {
         /// Sequence.
@@ -232,9 +243,11 @@ pub fn reproject(conn: &Connection, doc_id: RecordId, record: &Record) -> Result
 pub fn entries_after(conn: &Connection, cursor: u64) -> Result<Vec<LogEntry>, ServerError> {
     let mut stmt = conn.prepare_cached(
         "SELECT c.seq, c.doc_id, c.territory, c.hash, length(c.bytes), m.from_territory,
-                m.to_territory, s.user, s.from_territory, s.to_territory
+                m.to_territory, s.user, s.from_territory, s.to_territory, t.code,
+                t.from_parent, t.to_parent
          FROM changes c LEFT JOIN doc_moves m ON m.seq = c.seq
               LEFT JOIN scope_changes s ON s.seq = c.seq
+              LEFT JOIN tree_moves t ON t.seq = c.seq
          WHERE c.seq > ?1 ORDER BY c.seq",
     )?;
     let rows = stmt.query_map([cursor as i64], |r| {
@@ -250,6 +263,16 @@ pub fn entries_after(conn: &Connection, cursor: u64) -> Result<Vec<LogEntry>, Se
                 user,
                 from: r.get::<_, Option<String>>(8)?.unwrap_or_default(),
                 to: r.get::<_, Option<String>>(9)?.unwrap_or(territory),
+            });
+        }
+        if hash.is_none()
+            && let Some(code) = r.get::<_, Option<String>>(10)?
+        {
+            return Ok(LogEntry::TreeMove {
+                seq,
+                code,
+                from: r.get(11)?,
+                to: r.get::<_, Option<String>>(12)?.unwrap_or_default(),
             });
         }
         Ok(match hash {

@@ -54,6 +54,30 @@ pub fn append_scope_change(
     Ok(seq as u64)
 }
 
+/// Moves territory node `code` under `to` (from `from`), with a marker in the log; returns the
+/// marker's seq. The caller checks that the move makes no cycle.
+pub fn append_tree_move(
+    conn: &Connection,
+    code: &str,
+    from: Option<&str>,
+    to: &str,
+) -> Result<u64, ServerError> {
+    conn.execute(
+        "INSERT INTO changes (hash, doc_id, territory, received_at) VALUES (NULL, '', ?1, ?2)",
+        params![code, now_text()],
+    )?;
+    let seq = conn.last_insert_rowid();
+    conn.execute(
+        "INSERT INTO tree_moves (seq, code, from_parent, to_parent) VALUES (?1, ?2, ?3, ?4)",
+        params![seq, code, from, to],
+    )?;
+    conn.execute(
+        "UPDATE territories SET parent = ?2 WHERE code = ?1",
+        params![code, to],
+    )?;
+    Ok(seq as u64)
+}
+
 /// Records an assignment of `user` to `territory` from `effective_at`. It is put in force by
 /// [`apply_due`] once its day has come (at once when it already has).
 pub fn record_assignment(

@@ -122,6 +122,16 @@ CREATE TABLE customer_alias (
 );
 CREATE INDEX customer_alias_survivor ON customer_alias (survivor);
 "#,
+    r#"
+-- A territory node moving to another parent: a marker row in the log (hash NULL, doc_id ''),
+-- details here, so that pull replays who gains and who loses the node's documents.
+CREATE TABLE tree_moves (
+    seq INTEGER PRIMARY KEY REFERENCES changes(seq),
+    code TEXT NOT NULL,
+    from_parent TEXT,
+    to_parent TEXT NOT NULL
+);
+"#,
 ];
 
 /// Brings the schema up to date, each step in its own transaction.

@@ -13,9 +13,11 @@
 //! marker's seq), and every one readable under the old but not the new is purged. The laptop
 //! defers a purge until its own pending edits to that document are acknowledged or refused.
 //!
-//! Left for later: a territory node moving to another parent is not replayed (readability is
-//! judged by the tree as it is now), so a manager above the old or new parent gets neither the
-//! purge nor the history; re-login with a fresh store is the workaround.
+//! A territory node moving to another parent is a marker too: the documents of its subtree
+//! are judged against the tree with the node under its old parent and under its new one.
+//! Entries before such a marker are judged by the tree as it is now (the tree's past shapes
+//! are not kept), so a pull from an old cursor may send a document that a later marker purges,
+//! or purge one it never sent; where it ends is always the scope of the current tree.
 
 use std::collections::HashSet;
 
@@ -133,54 +135,121 @@ pub fn pull(
                 before.territory = from;
                 let mut after = viewer.clone();
                 after.territory = to;
-                let mut arriving = Vec::new();
-                let mut size = 0u64;
-                let mut leaving = Vec::new();
-                for (doc_id, territory) in realign::territories_before(conn, seq)? {
-                    let (was, is) = (
-                        tree.can_read(&before, &territory),
-                        tree.can_read(&after, &territory),
-                    );
-                    let Some(id) = parse_id(&doc_id).filter(|_| was != is) else {
-                        continue;
-                    };
-                    if is {
-                        let history = log::history_before(conn, &doc_id, seq)?;
-                        size += history.iter().map(|(_, b)| b.len() as u64).sum::<u64>();
-                        arriving.extend(history.into_iter().map(|(_, bytes)| PullChange {
-                            seq,
-                            doc_id: id,
-                            bytes,
-                        }));
-                    } else {
-                        leaving.push(id);
-                    }
-                }
-                // The whole new scope arrives in one page (a page may exceed the budget when it
-                // holds nothing else), so that the cursor never stops half-way through a marker.
-                if included_any && used + size > budget {
-                    out.more = true;
+                let crossing = crossing(
+                    conn,
+                    seq,
+                    |_| true,
+                    |t| tree.can_read(&before, t),
+                    |t| tree.can_read(&after, t),
+                )?;
+                if !crossing.settle(&mut out, &mut used, &mut included_any, budget) {
                     break;
                 }
-                if !arriving.is_empty() {
-                    out.purge
-                        .retain(|p| !arriving.iter().any(|c| c.doc_id == *p));
-                    out.changes.extend(arriving);
-                    used += size;
-                    included_any = true;
-                }
-                for id in leaving {
-                    out.changes.retain(|c| c.doc_id != id);
-                    if !out.purge.contains(&id) {
-                        out.purge.push(id);
-                    }
-                }
                 viewer = after;
+                out.next_cursor = seq;
+            }
+            LogEntry::TreeMove {
+                seq, code, from, ..
+            } => {
+                // Only the moved subtree changes readers; judged against the tree as it was
+                // (this node under its old parent) and as it is now.
+                let old_tree = tree.with_parent(&code, from.as_deref());
+                let crossing = crossing(
+                    conn,
+                    seq,
+                    |t| tree.is_within(t, &code),
+                    |t| old_tree.can_read(&viewer, t),
+                    |t| tree.can_read(&viewer, t),
+                )?;
+                if !crossing.settle(&mut out, &mut used, &mut included_any, budget) {
+                    break;
+                }
                 out.next_cursor = seq;
             }
         }
     }
     Ok(out)
+}
+
+/// The documents whose readability changes at a realignment marker.
+struct Crossing {
+    /// Whole histories of the documents entering the scope, at the marker's seq.
+    arriving: Vec<PullChange>,
+    /// Their size in bytes.
+    size: u64,
+    /// Documents leaving the scope.
+    leaving: Vec<RecordId>,
+}
+
+/// Every document (among those `concerned`, by territory just before `seq`) readable before
+/// the marker but not after, or after but not before.
+fn crossing(
+    conn: &Connection,
+    seq: u64,
+    concerned: impl Fn(&str) -> bool,
+    was: impl Fn(&str) -> bool,
+    is: impl Fn(&str) -> bool,
+) -> Result<Crossing, ServerError> {
+    let mut out = Crossing {
+        arriving: Vec::new(),
+        size: 0,
+        leaving: Vec::new(),
+    };
+    for (doc_id, territory) in realign::territories_before(conn, seq)? {
+        if !concerned(&territory) {
+            continue;
+        }
+        let (was, is) = (was(&territory), is(&territory));
+        let Some(id) = parse_id(&doc_id).filter(|_| was != is) else {
+            continue;
+        };
+        if is {
+            let history = log::history_before(conn, &doc_id, seq)?;
+            out.size += history.iter().map(|(_, b)| b.len() as u64).sum::<u64>();
+            out.arriving
+                .extend(history.into_iter().map(|(_, bytes)| PullChange {
+                    seq,
+                    doc_id: id,
+                    bytes,
+                }));
+        } else {
+            out.leaving.push(id);
+        }
+    }
+    Ok(out)
+}
+
+impl Crossing {
+    /// Adds the crossing to the page; false (and `more` set) when it must wait for the next
+    /// page. The whole crossing arrives in one page (a page may exceed the budget when it holds
+    /// nothing else), so that the cursor never stops half-way through a marker.
+    fn settle(
+        self,
+        out: &mut Pulled,
+        used: &mut u64,
+        included_any: &mut bool,
+        budget: u64,
+    ) -> bool {
+        if *included_any && *used + self.size > budget {
+            out.more = true;
+            return false;
+        }
+        if !self.arriving.is_empty() {
+            let arriving = self.arriving;
+            out.purge
+                .retain(|p| !arriving.iter().any(|c| c.doc_id == *p));
+            out.changes.extend(arriving);
+            *used += self.size;
+            *included_any = true;
+        }
+        for id in self.leaving {
+            out.changes.retain(|c| c.doc_id != id);
+            if !out.purge.contains(&id) {
+                out.purge.push(id);
+            }
+        }
+        true
+    }
 }
 
 fn parse_id(doc_id: &str) -> Option<RecordId> {
