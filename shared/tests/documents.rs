@@ -238,3 +238,31 @@ proptest! {
         }
     }
 }
+
+#[test]
+fn quotations_written_before_approvals_existed_still_read() {
+    use automerge::ROOT;
+    use automerge::transaction::Transactable;
+    use shared::domain::{Quotation, QuoteStatus};
+    let quotation = Quotation {
+        number: "Q-1".into(),
+        customer_id: shared::RecordId::new(),
+        salesperson: "zhang.wei".into(),
+        currency: shared::money::Currency::CNY,
+        lines: Default::default(),
+        valid_until: None,
+        delivery_terms: None,
+        payment_terms: None,
+        status: QuoteStatus::Draft,
+        notes: None,
+        created_at: Utc::now(),
+        voided: None,
+        approval: None,
+    };
+    let mut d = doc::create(&actor(1), shared::RecordId::new(), &quotation, &meta("new")).unwrap();
+    // An old document simply has no `approval` key.
+    d.delete(ROOT, "approval").unwrap();
+    d.commit();
+    let back: Quotation = doc::read_as(&d).unwrap();
+    assert_eq!(back.approval, None);
+}

@@ -165,7 +165,9 @@ pub struct Quotation {
     /// Set when the record is voided.
     pub voided: Option<Voided>,
     /// A manager's decision, when one was asked for. Absent in documents made before approvals
-    /// existed, which hydrate it as `None`.
+    /// existed, which hydrate it as `None` (autosurgeon treats a missing key as an error unless
+    /// told otherwise).
+    #[autosurgeon(missing = "Option::default")]
     pub approval: Option<Approval>,
 }
 
