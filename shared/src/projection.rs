@@ -213,6 +213,10 @@ pub static ORDERS: Table = Table {
         ("delivery_region", Text),
         ("created_at", Text),
         ("voided", Int),
+        // `held` (a credit hold stops the order), `released`, or NULL (never held). Added after
+        // the table existed: both sides' schema code adds it to older databases and
+        // re-projects their orders.
+        ("credit_hold", Text),
     ],
     indexes: &["customer_id", "number"],
 };
@@ -440,6 +444,10 @@ pub fn project(record: &Record) -> Rows {
                     (&o.delivery_region).into(),
                     o.created_at.to_rfc3339().into(),
                     voided,
+                    o.credit_hold
+                        .as_ref()
+                        .map(|h| if h.is_active() { "held" } else { "released" }.to_string())
+                        .into(),
                 ],
             )];
             rows.extend(line_rows(&o.lines, o.currency));

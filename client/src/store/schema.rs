@@ -79,5 +79,91 @@ pub fn migrate(conn: &mut Connection) -> rusqlite::Result<i64> {
     // Projection tables are created idempotently so that tables added in `shared` later (flags)
     // appear in stores made before them.
     conn.execute_batch(&shared::projection::ddl())?;
+    add_projection_columns(conn)?;
     Ok(found)
+}
+
+/// Adds the columns `shared` gave a projection table after this store created it (orders'
+/// `credit_hold`), then re-projects every document of the kinds that table holds, so the new
+/// column is filled from the documents rather than left NULL: projections are derived data, and
+/// a document pulled by an older build may already carry the field. One transaction, so a crash
+/// leaves the column missing and the next open simply does it again. A fresh store has every
+/// column from the DDL and does nothing here.
+fn add_projection_columns(conn: &mut Connection) -> rusqlite::Result<()> {
+    use shared::projection::{ColType, TABLES, tables_for};
+    let tx = conn.transaction()?;
+    let mut stale = Vec::new();
+    for table in TABLES {
+        let existing: Vec<String> = tx
+            .prepare(&format!("PRAGMA table_info({})", table.name))?
+            .query_map([], |row| row.get(1))?
+            .collect::<Result<_, _>>()?;
+        for (name, ty) in table.columns {
+            if existing.iter().any(|c| c == name) {
+                continue;
+            }
+            let ty = if *ty == ColType::Int {
+                "BIGINT"
+            } else {
+                "TEXT"
+            };
+            tx.execute_batch(&format!(
+                "ALTER TABLE {} ADD COLUMN {name} {ty}",
+                table.name
+            ))?;
+            stale.extend(
+                shared::RecordKind::ALL
+                    .into_iter()
+                    .filter(|kind| tables_for(*kind).contains(&table)),
+            );
+        }
+    }
+    stale.sort_by_key(|kind| kind.as_str());
+    stale.dedup();
+    // Any actor reads a document; nothing is written to one here.
+    let actor = automerge::ActorId::random();
+    for kind in stale {
+        let ids: Vec<String> = tx
+            .prepare("SELECT doc_id FROM documents WHERE kind = ?1")?
+            .query_map([kind.as_str()], |row| row.get(0))?
+            .collect::<Result<_, _>>()?;
+        for id in ids
+            .iter()
+            .filter_map(|id| id.parse::<shared::RecordId>().ok())
+        {
+            // An unreadable document is quarantined by `load` and keeps its old rows.
+            let document = match super::documents::load(&tx, &actor, id) {
+                Ok(document) => document,
+                Err(crate::error::ClientError::Sqlite(e)) => return Err(e),
+                Err(_) => continue,
+            };
+            if let Ok(record) = shared::doc::read(&document) {
+                super::documents::refresh_derived(&tx, id, &record, &document)?;
+            }
+        }
+    }
+    tx.commit()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_store_made_before_credit_holds_gains_the_orders_column() {
+        let mut conn = Connection::open_in_memory().unwrap();
+        migrate(&mut conn).unwrap();
+        // A store as an older build left it: the orders table without `credit_hold`.
+        conn.execute_batch("ALTER TABLE orders DROP COLUMN credit_hold")
+            .unwrap();
+        migrate(&mut conn).unwrap();
+        let columns: Vec<String> = conn
+            .prepare("PRAGMA table_info(orders)")
+            .unwrap()
+            .query_map([], |row| row.get(1))
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap();
+        assert_eq!(columns.last().map(String::as_str), Some("credit_hold"));
+    }
 }

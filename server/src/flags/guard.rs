@@ -1,5 +1,6 @@
 //! Checks on pushed changes that the flag engine owns: people may only handle a flag (status,
-//! who, when, note), and an approval must come from someone with the authority and scope.
+//! who, when, note), an approval must come from someone with the authority and scope, and an
+//! order's credit hold may only be released, by someone allowed to ([`super::hold`]).
 
 use rusqlite::Connection;
 use shared::RecordId;
@@ -15,7 +16,7 @@ use crate::territory::Tree;
 /// Why a pushed change is refused: a stable code and a sentence.
 pub type Refusal = (&'static str, String);
 
-/// Checks a pushed change to a flag or a quotation against the record as the server held it
+/// Checks a pushed change to a flag, a quotation or an order against the record as the server held it
 /// before (`before`, `None` for a new document). `Ok(Some(_))` refuses the change.
 pub fn check_push(
     conn: &Connection,
@@ -44,6 +45,13 @@ pub fn check_push(
                 _ => None,
             };
             check_approval(conn, tree, caller, id, old, new, territory)
+        }
+        Record::Order(new) => {
+            let old = match before {
+                Some(Record::Order(old)) => Some(old),
+                _ => None,
+            };
+            Ok(super::hold::check_order(tree, caller, old, new, territory))
         }
         _ => Ok(None),
     }

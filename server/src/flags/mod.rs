@@ -8,7 +8,7 @@
 //! |---|---|
 //! | customer | duplicates (撞单) against customers sharing a normalised tax id, phone or name |
 //! | quotation | contested customer (撞单), authority (with approvals) |
-//! | order | contested customer, authority, credit limit, cross-region delivery (窜货) |
+//! | order | contested customer, authority, credit limit (flag and [`hold`]), cross-region delivery (窜货) |
 //! | visit | batch codes seen outside the region shipped to (窜货; no shipment data yet) |
 //!
 //! [`recheck_all`] runs every rule over every document, for after a realignment or a rule
@@ -21,6 +21,7 @@
 
 pub mod facts;
 pub mod guard;
+pub mod hold;
 pub mod write;
 
 use rusqlite::Connection;
@@ -83,6 +84,10 @@ pub fn on_change(
     let mut written = 0;
     for finding in &findings {
         written += write::raise(conn, tree, finding, territory)?;
+    }
+    if let Record::Order(_) = record {
+        // Past the credit limit: held as well as flagged (rule 4), in this same transaction.
+        written += hold::place(conn, id, &findings)?;
     }
     Ok(written)
 }

@@ -154,5 +154,86 @@ pub fn migrate(conn: &mut Connection) -> Result<(), ServerError> {
     }
     // Projection tables are created idempotently so that new tables in `shared` appear.
     conn.execute_batch(&shared::projection::ddl())?;
+    add_projection_columns(conn)?;
     Ok(())
+}
+
+/// Adds the columns `shared` gave a projection table after this database created it (orders'
+/// `credit_hold`), then re-projects every document of the kinds that table holds from its
+/// snapshot: projections are derived data, so rebuilding the rows is always right, and the rules
+/// and reports read them. One transaction, so a crash leaves the column missing and the next
+/// start does it again. This is forward-only, and a fresh database (whose tables come from the
+/// DDL with every column) does nothing here, which is why it is not a numbered migration: an
+/// `ALTER TABLE ... ADD COLUMN` there would fail on a database created with the column.
+fn add_projection_columns(conn: &mut Connection) -> Result<(), ServerError> {
+    use shared::projection::{ColType, TABLES, tables_for};
+    let tx = conn.transaction()?;
+    let mut stale = Vec::new();
+    for table in TABLES {
+        let existing: Vec<String> = tx
+            .prepare(&format!("PRAGMA table_info({})", table.name))?
+            .query_map([], |row| row.get(1))?
+            .collect::<Result<_, _>>()?;
+        for (name, ty) in table.columns {
+            if existing.iter().any(|c| c == name) {
+                continue;
+            }
+            let ty = if *ty == ColType::Int {
+                "BIGINT"
+            } else {
+                "TEXT"
+            };
+            tx.execute_batch(&format!(
+                "ALTER TABLE {} ADD COLUMN {name} {ty}",
+                table.name
+            ))?;
+            stale.extend(
+                shared::RecordKind::ALL
+                    .into_iter()
+                    .filter(|kind| tables_for(*kind).contains(&table)),
+            );
+        }
+    }
+    stale.sort_by_key(|kind| kind.as_str());
+    stale.dedup();
+    let actor = crate::flags::system_actor();
+    for kind in stale {
+        let rows: Vec<(String, Vec<u8>)> = tx
+            .prepare("SELECT doc_id, snapshot FROM documents WHERE kind = ?1")?
+            .query_map([kind.as_str()], |row| Ok((row.get(0)?, row.get(1)?)))?
+            .collect::<Result<_, _>>()?;
+        for (doc_id, snapshot) in rows {
+            let record = shared::doc::load(&snapshot, &actor).and_then(|d| shared::doc::read(&d));
+            match (doc_id.parse(), record) {
+                (Ok(id), Ok(record)) => super::log::reproject(&tx, id, &record)?,
+                // An unreadable document keeps its old rows, as a re-check leaves it alone.
+                _ => tracing::warn!(doc = %doc_id, "re-projection skipped a document"),
+            }
+        }
+    }
+    tx.commit()?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_database_made_before_credit_holds_gains_the_orders_column() {
+        let mut conn = Connection::open_in_memory().unwrap();
+        migrate(&mut conn).unwrap();
+        // A database as an older build left it: the orders table without `credit_hold`.
+        conn.execute_batch("ALTER TABLE orders DROP COLUMN credit_hold")
+            .unwrap();
+        migrate(&mut conn).unwrap();
+        let columns: Vec<String> = conn
+            .prepare("PRAGMA table_info(orders)")
+            .unwrap()
+            .query_map([], |row| row.get(1))
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap();
+        assert_eq!(columns.last().map(String::as_str), Some("credit_hold"));
+    }
 }

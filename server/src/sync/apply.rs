@@ -101,11 +101,11 @@ fn accept(
     let hash = change.hash();
 
     // Apply to a copy of the server's document, off the async threads, panics caught.
-    // Flags and quotations are also checked against the record as it was before the change
-    // (who may change which fields, approvals), so read that first.
-    let wants_before = existing
-        .as_ref()
-        .is_some_and(|row| row.kind == RecordKind::Flag.as_str() || row.kind == "quotation");
+    // Flags, quotations and orders are also checked against the record as it was before the
+    // change (who may change which fields, approvals, credit holds), so read that first.
+    let wants_before = existing.as_ref().is_some_and(|row| {
+        row.kind == RecordKind::Flag.as_str() || row.kind == "quotation" || row.kind == "order"
+    });
     let applied = guarded(|| -> Result<_, automerge::AutomergeError> {
         let mut doc = match &existing {
             Some(row) => AutoCommit::load(&row.snapshot)?,

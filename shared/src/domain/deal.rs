@@ -205,6 +205,34 @@ word_enum! {
     }
 }
 
+/// A credit hold (信用冻结) on an order that took its customer past the credit limit. Only the
+/// server places one (with its own actor); a person with the authority releases it by filling
+/// in `released_by`, `released_at` and `note`, on their laptop and offline too. The server
+/// verifies the release when it arrives, and refuses any other edit of the hold. A released
+/// hold stays on the order as the record of who let it through.
+#[derive(Debug, Clone, PartialEq, Eq, Reconcile, Hydrate, Serialize, Deserialize)]
+pub struct CreditHold {
+    /// Why it was held (the credit finding's message).
+    pub reason: String,
+    /// When the server placed the hold.
+    #[autosurgeon(with = "crate::codec::instant")]
+    pub placed_at: DateTime<Utc>,
+    /// Who released it (user name); must be the person pushing the release.
+    pub released_by: Option<String>,
+    /// When it was released.
+    #[autosurgeon(with = "crate::codec::opt_instant")]
+    pub released_at: Option<DateTime<Utc>>,
+    /// The releaser's note.
+    pub note: Option<String>,
+}
+
+impl CreditHold {
+    /// Whether the hold still stops the order (placed and not released).
+    pub fn is_active(&self) -> bool {
+        self.released_by.is_none()
+    }
+}
+
 /// An order (contract).
 #[derive(Debug, Clone, PartialEq, Eq, Reconcile, Hydrate, Serialize, Deserialize)]
 pub struct Order {
@@ -243,9 +271,20 @@ pub struct Order {
     pub created_at: DateTime<Utc>,
     /// Set when the record is voided.
     pub voided: Option<Voided>,
+    /// The server's credit hold, when the order took its customer past the credit limit. Absent
+    /// in documents made before holds existed, which hydrate it as `None` (autosurgeon treats a
+    /// missing key as an error unless told otherwise).
+    #[autosurgeon(missing = "Option::default")]
+    #[serde(default)]
+    pub credit_hold: Option<CreditHold>,
 }
 
 impl Order {
+    /// Whether a credit hold stops the order (placed and not released).
+    pub fn is_held(&self) -> bool {
+        self.credit_hold.as_ref().is_some_and(CreditHold::is_active)
+    }
+
     /// An order copying a quotation's customer, currency, lines and terms.
     pub fn from_quotation(
         quotation_id: RecordId,
@@ -271,6 +310,7 @@ impl Order {
             status: OrderStatus::Draft,
             created_at: now,
             voided: None,
+            credit_hold: None,
         }
     }
 
@@ -330,5 +370,81 @@ impl Order {
             currency: self.currency,
             lines: priced_lines(&self.lines),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use automerge::ROOT;
+    use automerge::transaction::Transactable;
+
+    use super::*;
+    use crate::doc::{self, CommitMeta};
+
+    /// Instants are stored to the second, so the tests use whole seconds.
+    fn at(seconds: i64) -> DateTime<Utc> {
+        DateTime::from_timestamp(1_800_000_000 + seconds, 0).unwrap()
+    }
+
+    fn order() -> Order {
+        Order {
+            number: "O-1".into(),
+            quotation_id: None,
+            customer_id: RecordId::new(),
+            salesperson: "zhang.wei".into(),
+            dealer_id: None,
+            currency: Currency::CNY,
+            lines: BTreeMap::new(),
+            delivery_deadline: None,
+            delivery_place: None,
+            delivery_region: None,
+            shipping: None,
+            payment_terms: None,
+            payment_due: None,
+            status: OrderStatus::Confirmed,
+            created_at: at(0),
+            voided: None,
+            credit_hold: None,
+        }
+    }
+
+    #[test]
+    fn orders_written_before_credit_holds_existed_still_read() {
+        let actor = automerge::ActorId::from(vec![1u8; 16]);
+        let meta = CommitMeta::now("new".to_string());
+        let mut d = doc::create(&actor, RecordId::new(), &order(), &meta).unwrap();
+        // An old document simply has no `credit_hold` key.
+        d.delete(ROOT, "credit_hold").unwrap();
+        d.commit();
+        let back: Order = doc::read_as(&d).unwrap();
+        assert_eq!(back.credit_hold, None);
+        assert!(!back.is_held());
+    }
+
+    #[test]
+    fn a_hold_round_trips_and_a_release_ends_it() {
+        let actor = automerge::ActorId::from(vec![2u8; 16]);
+        let mut o = order();
+        o.credit_hold = Some(CreditHold {
+            reason: "past the limit".into(),
+            placed_at: at(1),
+            released_by: None,
+            released_at: None,
+            note: None,
+        });
+        let meta = CommitMeta::now("held".to_string());
+        let mut d = doc::create(&actor, RecordId::new(), &o, &meta).unwrap();
+        let back: Order = doc::read_as(&d).unwrap();
+        assert_eq!(back, o);
+        assert!(back.is_held());
+        if let Some(hold) = o.credit_hold.as_mut() {
+            hold.released_by = Some("east.boss".into());
+            hold.released_at = Some(at(2));
+            hold.note = Some("paid a deposit".into());
+        }
+        doc::update(&mut d, &o, &CommitMeta::now("release".to_string())).unwrap();
+        let back: Order = doc::read_as(&d).unwrap();
+        assert_eq!(back, o);
+        assert!(!back.is_held());
     }
 }
