@@ -1,7 +1,8 @@
 //! Typed server configuration, layered: built-in defaults, then an optional TOML file, then
 //! environment variables `FIELDSYNC_*` (`FIELDSYNC_DB_PATH`, `FIELDSYNC_LISTEN`,
 //! `FIELDSYNC_TLS_CERT`, `FIELDSYNC_TLS_KEY`, `FIELDSYNC_ALLOW_PLAIN_HTTP_OFF_LOOPBACK`,
-//! `FIELDSYNC_PULL_BUDGET_MAX`). Command-line flags override all of them in `main`.
+//! `FIELDSYNC_PULL_BUDGET_MAX`, `FIELDSYNC_RULES_ENABLED`). Command-line flags override all of
+//! them in `main`.
 //!
 //! The TOML file uses the same field names:
 //!
@@ -11,6 +12,7 @@
 //! tls_cert = "/etc/fieldsync/cert.pem"
 //! tls_key = "/etc/fieldsync/key.pem"
 //! pull_budget_max = 4194304
+//! rules_enabled = true
 //! ```
 
 use std::net::SocketAddr;
@@ -36,6 +38,9 @@ pub struct Config {
     pub allow_plain_http_off_loopback: bool,
     /// The most change bytes one sync response carries, whatever the client asks for.
     pub pull_budget_max: u64,
+    /// Run the flag rules on every accepted change (default). Turning them off is for
+    /// measurement only (the ingest benchmark): changes are then accepted without raising flags.
+    pub rules_enabled: bool,
 }
 
 impl Default for Config {
@@ -47,6 +52,7 @@ impl Default for Config {
             tls_key: None,
             allow_plain_http_off_loopback: false,
             pull_budget_max: 4 * 1024 * 1024,
+            rules_enabled: true,
         }
     }
 }
@@ -95,12 +101,17 @@ impl Config {
         if let Some(v) = env("FIELDSYNC_TLS_KEY") {
             self.tls_key = Some(PathBuf::from(v));
         }
+        let flag = |key: &str, v: &str| match v {
+            "1" | "true" | "yes" => Ok(true),
+            "0" | "false" | "no" | "" => Ok(false),
+            _ => Err(bad(key, v)),
+        };
         if let Some(v) = env("FIELDSYNC_ALLOW_PLAIN_HTTP_OFF_LOOPBACK") {
-            self.allow_plain_http_off_loopback = match v.as_str() {
-                "1" | "true" | "yes" => true,
-                "0" | "false" | "no" | "" => false,
-                _ => return Err(bad("FIELDSYNC_ALLOW_PLAIN_HTTP_OFF_LOOPBACK", &v)),
-            };
+            self.allow_plain_http_off_loopback =
+                flag("FIELDSYNC_ALLOW_PLAIN_HTTP_OFF_LOOPBACK", &v)?;
+        }
+        if let Some(v) = env("FIELDSYNC_RULES_ENABLED") {
+            self.rules_enabled = flag("FIELDSYNC_RULES_ENABLED", &v)?;
         }
         if let Some(v) = env("FIELDSYNC_PULL_BUDGET_MAX") {
             self.pull_budget_max = v
@@ -150,6 +161,19 @@ mod tests {
         .expect("env applies");
         assert_eq!(config.pull_budget_max, 77);
         assert!(Config::from_toml("nonsense = 1").is_err());
+        assert!(Config::default().rules_enabled);
+        let off = Config::from_toml("rules_enabled = false").expect("toml parses");
+        assert!(!off.rules_enabled);
+        let env_off = Config::load_with(None, |key| {
+            (key == "FIELDSYNC_RULES_ENABLED").then(|| "0".to_string())
+        })
+        .expect("env applies");
+        assert!(!env_off.rules_enabled);
+        assert!(
+            Config::load_with(None, |key| (key == "FIELDSYNC_RULES_ENABLED")
+                .then(|| "x".into()))
+            .is_err()
+        );
         assert!(
             Config::load_with(None, |key| (key == "FIELDSYNC_LISTEN").then(|| "x".into())).is_err()
         );

@@ -58,10 +58,11 @@ pub async fn sync(
         .await
         .map_err(|_| too_large())?;
     let budget_max = state.config.pull_budget_max;
+    let rules_enabled = state.config.rules_enabled;
     let store = state.store.clone();
     let bytes = tokio::task::spawn_blocking(move || {
         let request = sync::decode_body(&body)?;
-        let response = sync::exchange(&store, &caller, request, budget_max)?;
+        let response = sync::exchange(&store, &caller, request, budget_max, rules_enabled)?;
         sync::encode_body(&response)
     })
     .await??;

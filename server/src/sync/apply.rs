@@ -35,12 +35,14 @@ fn refuse<T>(code: &'static str, reason: impl Into<String>) -> Result<T, Refusal
 }
 
 /// Checks, authorises and stores one pushed change. Database failures are errors; everything
-/// wrong with the change itself is a rejection.
+/// wrong with the change itself is a rejection. With `rules_enabled` false (measurement only,
+/// see [`crate::Config::rules_enabled`]) the flag rules are not run on the accepted change.
 pub fn push_one(
     conn: &mut Connection,
     tree: &Tree,
     caller: &Caller,
     push: &PushChange,
+    rules_enabled: bool,
 ) -> Result<Outcome, ServerError> {
     let checked = match chunk::check(&push.bytes) {
         Ok(checked) => checked,
@@ -67,7 +69,7 @@ pub fn push_one(
     if log::has_change(conn, &hash.0)? {
         return Ok(Outcome::Acked(hash_hex));
     }
-    match accept(conn, tree, caller, push, change) {
+    match accept(conn, tree, caller, push, change, rules_enabled) {
         Ok(Ok(())) => Ok(Outcome::Acked(hash_hex)),
         Ok(Err(Refusal(code, reason))) => Ok(rejected(hash_hex, push.doc_id, code, reason)),
         Err(e) => Err(e),
@@ -89,6 +91,7 @@ fn accept(
     caller: &Caller,
     push: &PushChange,
     change: Change,
+    rules_enabled: bool,
 ) -> Result<Result<(), Refusal>, ServerError> {
     if change.actor_id().to_hex_string() != caller.actor {
         return Ok(refuse(
@@ -224,7 +227,9 @@ fn accept(
     log::reproject(&tx, push.doc_id, &record)?;
     // The rules run on the projections just written, in the same transaction: a change and
     // the flags it raises are stored together or not at all.
-    crate::flags::on_change(&tx, tree, push.doc_id, &record, &territory)?;
+    if rules_enabled {
+        crate::flags::on_change(&tx, tree, push.doc_id, &record, &territory)?;
+    }
     tx.commit()?;
     Ok(Ok(()))
 }

@@ -56,18 +56,20 @@ pub fn encode_body(response: &SyncResponse) -> Result<Vec<u8>, ServerError> {
         .map_err(|e| ServerError::Internal(format!("compressing response: {e}")))
 }
 
-/// Runs one exchange (blocking): pushes in order, then pulls.
+/// Runs one exchange (blocking): pushes in order, then pulls. `rules_enabled` is
+/// [`crate::Config::rules_enabled`]: whether accepted changes run the flag rules.
 pub fn exchange(
     store: &Store,
     caller: &Caller,
     request: SyncRequest,
     budget_max: u64,
+    rules_enabled: bool,
 ) -> Result<SyncResponse, ServerError> {
     let tree = store.blocking(|c| Ok(Tree::new(accounts::territories(c)?)))?;
     let mut acked = Vec::new();
     let mut rejected = Vec::new();
     for push in &request.push {
-        match store.blocking(|c| apply::push_one(c, &tree, caller, push))? {
+        match store.blocking(|c| apply::push_one(c, &tree, caller, push, rules_enabled))? {
             Outcome::Acked(hash) => acked.push(hash),
             Outcome::Rejected(rejection) => {
                 tracing::info!(
