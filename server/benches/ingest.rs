@@ -627,8 +627,8 @@ impl Running {
                 first.reason
             );
         }
-        if response.acked.len() != batch.changes {
-            bail!("{} acked of {}", response.acked.len(), batch.changes);
+        if response.acked as usize != batch.changes {
+            bail!("{} acked of {}", response.acked as usize, batch.changes);
         }
         Ok(elapsed)
     }

@@ -535,7 +535,7 @@ fn breakdown(db_path: &Path, outbox: &[Outgoing], cursor: u64) -> Result<Breakdo
         }
     }
     let mut response = SyncResponse {
-        acked: outbox.iter().map(|o| o.hash.clone()).collect(),
+        acked: u32::try_from(outbox.len())?,
         rejected: Vec::new(),
         changes,
         purge: Vec::new(),
@@ -562,7 +562,7 @@ fn breakdown(db_path: &Path, outbox: &[Outgoing], cursor: u64) -> Result<Breakdo
     let floor_with_ids_down = with_ids(&mut response.changes.iter().map(|c| (c.doc_id, &c.bytes)))?;
     let response_len = zstd_len(&protocol::encode(&response))?;
     let down_changes = response.changes.iter().map(|c| c.bytes.clone()).collect();
-    response.acked.clear();
+    response.acked = 0;
     Ok(Breakdown {
         request: zstd_len(&protocol::encode(&request))?,
         response: response_len,

@@ -38,13 +38,33 @@ impl Store {
             .unwrap_or(0))
     }
 
-    /// Applies one sync response in a single transaction.
-    pub fn settle(&mut self, response: &SyncResponse) -> Result<Settled, ClientError> {
+    /// Applies one sync response, to a request that pushed the changes `pushed` (their hashes,
+    /// in order), in a single transaction.
+    pub fn settle(
+        &mut self,
+        pushed: &[String],
+        response: &SyncResponse,
+    ) -> Result<Settled, ClientError> {
+        let answered = response.acked as usize + response.rejected.len();
+        if answered != pushed.len() {
+            return Err(ClientError::Protocol(format!(
+                "pushed {} changes but the server answered for {answered}",
+                pushed.len()
+            )));
+        }
+        // Every pushed change the server did not refuse, it now holds.
+        let refused: std::collections::HashSet<&str> =
+            response.rejected.iter().map(|r| r.hash.as_str()).collect();
+        let acked: Vec<String> = pushed
+            .iter()
+            .filter(|h| !refused.contains(h.as_str()))
+            .cloned()
+            .collect();
         let actor = self.device.actor.clone();
         let tx = write_tx(&mut self.conn)?;
         let mut settled = Settled::default();
-        outbox::acknowledge(&tx, &response.acked)?;
-        settled.acked = response.acked.len() as u64;
+        outbox::acknowledge(&tx, &acked)?;
+        settled.acked = acked.len() as u64;
         settled.rejected = outbox::reject(&tx, &actor, &response.rejected)? as u64;
         settled.pulled = apply_pulled(&tx, &actor, &response.changes)?;
         for info in &response.actors {

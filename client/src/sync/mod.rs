@@ -118,18 +118,13 @@ pub fn sync(
         report.bytes_up += body.len() as u64;
         report.round_trips += 1;
         report.pushed += batch.len() as u64;
-        let settled = store.settle(&response)?;
+        let pushed: Vec<String> = batch.iter().map(|o| o.hash.clone()).collect();
+        let settled = store.settle(&pushed, &response)?;
         report.acknowledged += settled.acked;
         report.rejected += settled.rejected;
         report.pulled += settled.pulled;
         report.purged += settled.purged;
         progress(&report);
-        let answered = response.acked.len() + response.rejected.len();
-        if !batch.is_empty() && answered == 0 {
-            return Err(ClientError::Protocol(
-                "the server answered none of the pushed changes".into(),
-            ));
-        }
         let outbox_left = !store.outbox_batch(1)?.is_empty();
         if (!response.more && !outbox_left) || report.round_trips >= options.max_round_trips {
             return Ok(report);

@@ -115,7 +115,7 @@ pub fn exchange(
         })
         .collect();
     Ok(SyncResponse {
-        acked,
+        acked: u32::try_from(acked.len()).unwrap_or(u32::MAX),
         rejected,
         changes: pulled.changes,
         purge: pulled.purge,
