@@ -212,6 +212,7 @@ fn lines(rng: &mut StdRng, big: bool, discount_beyond: bool) -> BTreeMap<String,
                     unit_price: Decimal::from(price),
                     discount_pct: Decimal::from(discount),
                     position: 1024 * (i + 1),
+                    batch: None,
                 },
             )
         })

@@ -31,6 +31,7 @@ fn lines(quantity: &str, unit_price: &str) -> BTreeMap<String, Line> {
         unit_price: dec(unit_price),
         discount_pct: Decimal::ZERO,
         position: 1024,
+        batch: None,
     };
     [("l1".to_string(), line)].into()
 }

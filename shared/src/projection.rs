@@ -12,6 +12,7 @@ use rust_decimal::Decimal;
 use crate::domain::{lines_in_order, max_discount};
 use crate::money::{self, Currency};
 use crate::record::Record;
+use crate::rules::names::normalise_code;
 use crate::{RecordId, RecordKind};
 
 /// A column's type.
@@ -173,6 +174,10 @@ pub static VISIT_STOCK: Table = Table {
         ("code", Text),
         ("quantity", Text),
         ("position", Int),
+        // `code` normalised ([`normalise_code`]: full-width, spaces, case), so an order's batch
+        // finds the visits that saw it however the code was typed. Added after the table
+        // existed: both sides' schema code adds it to older databases and re-projects visits.
+        ("code_key", Text),
     ],
     indexes: &["code"],
 };
@@ -232,6 +237,12 @@ pub static DEAL_LINES: Table = Table {
         ("discount_pct", Text),
         ("amount", Text),
         ("position", Int),
+        // The line's batch code normalised ([`normalise_code`]), what the 窜货 stock rule
+        // matches visits' stock against. Added after the table existed: both sides' schema
+        // code adds it to older databases and re-projects quotations and orders. Not in
+        // `indexes`: the DDL runs before missing columns are added, so an index on it would
+        // fail on an older database; the server's flag engine creates its index.
+        ("batch", Text),
     ],
     indexes: &["product"],
 };
@@ -402,6 +413,7 @@ pub fn project(record: &Record) -> Rows {
                         (&s.code).into(),
                         money::canonical(s.quantity).into(),
                         Cell::Int(s.position),
+                        s.code.as_deref().and_then(normalise_code).into(),
                     ],
                 )
             }));
@@ -495,6 +507,7 @@ fn line_rows(
                     money::canonical(line.discount_pct).into(),
                     amount(line.amount(currency), currency),
                     Cell::Int(line.position),
+                    line.batch.as_deref().and_then(normalise_code).into(),
                 ],
             )
         })
@@ -518,5 +531,65 @@ mod tests {
             assert_eq!(table.columns.len(), cells.len(), "table {}", table.name);
         }
         assert!(ddl().contains("CREATE TABLE IF NOT EXISTS customers"));
+    }
+
+    #[test]
+    fn batch_and_stock_codes_are_projected_normalised() {
+        use crate::domain::{Line, Order, OrderStatus, StockSeen, Visit};
+        let now = chrono::Utc::now();
+        let customer = RecordId::new();
+        let mut visit = Visit::new(customer, "li".into(), chrono_tz::Asia::Shanghai, now);
+        visit.stock_seen.insert(
+            "s1".into(),
+            StockSeen {
+                product: "P-1".into(),
+                code: Some("ｂ２６１１ 01".into()),
+                quantity: Decimal::ONE,
+                position: 1024,
+            },
+        );
+        let rows = project(&Record::Visit(visit));
+        let stock = rows.iter().find(|(t, _)| t.name == "visit_stock").unwrap();
+        assert_eq!(stock.1[2], Cell::Text("ｂ２６１１ 01".into()), "as typed");
+        assert_eq!(stock.1.last(), Some(&Cell::Text("B261101".into())));
+
+        let quote = crate::domain::Quotation {
+            number: "Q-1".into(),
+            customer_id: customer,
+            salesperson: "li".into(),
+            currency: Currency::CNY,
+            lines: Default::default(),
+            valid_until: None,
+            delivery_terms: None,
+            payment_terms: None,
+            status: crate::domain::QuoteStatus::Draft,
+            notes: None,
+            created_at: now,
+            voided: None,
+            approval: None,
+        };
+        let mut order =
+            Order::from_quotation(RecordId::new(), &quote, "O-1".into(), "li".into(), now);
+        order.status = OrderStatus::Confirmed;
+        for (key, batch) in [("l1", Some(" b261101 ")), ("l2", None)] {
+            order.lines.insert(
+                key.into(),
+                Line {
+                    product: "P-1".into(),
+                    description: None,
+                    quantity: Decimal::ONE,
+                    unit_price: Decimal::ONE,
+                    discount_pct: Decimal::ZERO,
+                    position: 1024,
+                    batch: batch.map(Into::into),
+                },
+            );
+        }
+        let batches: Vec<Cell> = project(&Record::Order(order))
+            .into_iter()
+            .filter(|(t, _)| t.name == "deal_lines")
+            .filter_map(|(_, cells)| cells.last().cloned())
+            .collect();
+        assert_eq!(batches, [Cell::Text("B261101".into()), Cell::Null]);
     }
 }

@@ -282,6 +282,7 @@ fn quotation(
                 unit_price: Decimal::new(*price, 2),
                 discount_pct: Decimal::new(rng.below(4) as i64 * 25, 1),
                 position: (k as i64 + 1) * shared::domain::POSITION_STEP,
+                batch: None,
             },
         );
     }

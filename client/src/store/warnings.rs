@@ -372,6 +372,7 @@ mod tests {
             unit_price: Decimal::from(price),
             discount_pct: Decimal::from(discount),
             position: 1024,
+            batch: None,
         };
         Quotation {
             number: "Q-1".into(),

@@ -101,6 +101,7 @@ pub fn lines(price: &str, discount: &str) -> BTreeMap<String, Line> {
             unit_price: price.parse().expect("price"),
             discount_pct: discount.parse().expect("discount"),
             position: 1024,
+            batch: None,
         },
     )])
 }

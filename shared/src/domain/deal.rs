@@ -31,6 +31,14 @@ pub struct Line {
     pub discount_pct: Decimal,
     /// Order among the lines.
     pub position: Position,
+    /// Batch or serial code of the goods shipped on this line (orders; a quotation's line has
+    /// none until goods ship). The 窜货 stock rule traces goods seen on visits back to the
+    /// region their batch was shipped to through this. Absent in lines written before batches
+    /// existed, which hydrate it as `None` (autosurgeon treats a missing key as an error
+    /// unless told otherwise).
+    #[autosurgeon(missing = "Option::default")]
+    #[serde(default)]
+    pub batch: Option<String>,
 }
 
 impl Line {
@@ -375,8 +383,8 @@ impl Order {
 
 #[cfg(test)]
 mod tests {
-    use automerge::ROOT;
     use automerge::transaction::Transactable;
+    use automerge::{ROOT, ReadDoc};
 
     use super::*;
     use crate::doc::{self, CommitMeta};
@@ -419,6 +427,35 @@ mod tests {
         let back: Order = doc::read_as(&d).unwrap();
         assert_eq!(back.credit_hold, None);
         assert!(!back.is_held());
+    }
+
+    #[test]
+    fn lines_written_before_batches_existed_still_read() {
+        let actor = automerge::ActorId::from(vec![3u8; 16]);
+        let mut o = order();
+        o.lines.insert(
+            "l1".into(),
+            Line {
+                product: "P-1".into(),
+                description: None,
+                quantity: Decimal::ONE,
+                unit_price: Decimal::TEN,
+                discount_pct: Decimal::ZERO,
+                position: 1024,
+                batch: Some("B1".into()),
+            },
+        );
+        let meta = CommitMeta::now("new".to_string());
+        let mut d = doc::create(&actor, RecordId::new(), &o, &meta).unwrap();
+        assert_eq!(doc::read_as::<Order>(&d).unwrap(), o);
+        // An old line simply has no `batch` key.
+        let (_, lines) = d.get(ROOT, "lines").unwrap().unwrap();
+        let (_, line) = d.get(&lines, "l1").unwrap().unwrap();
+        d.delete(&line, "batch").unwrap();
+        d.commit();
+        let back: Order = doc::read_as(&d).unwrap();
+        assert_eq!(back.lines["l1"].batch, None);
+        assert_eq!(back.lines["l1"].product, "P-1");
     }
 
     #[test]

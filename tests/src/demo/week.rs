@@ -275,6 +275,7 @@ fn quote(
                     3 + (n + position) as i64 % 6
                 }),
                 position: 1024 * (position as i64 + 1),
+                batch: None,
             },
         );
     }

@@ -186,5 +186,6 @@ fn build_line(ctx: &Context, args: &LineArgs, currency: Currency) -> Result<Line
         unit_price: price.unwrap_or_default(),
         discount_pct: discount.unwrap_or_default(),
         position: 0,
+        batch: None,
     })
 }

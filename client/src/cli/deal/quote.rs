@@ -147,6 +147,7 @@ pub fn run_quote(ctx: &mut Context, command: QuoteCommand) -> Result<(), ClientE
                         key.clone(),
                         Line {
                             position,
+                            batch: None,
                             ..new_line
                         },
                     );
