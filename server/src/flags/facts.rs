@@ -5,7 +5,7 @@
 //! come from `documents.territory`, the server's own derivation, never from what a laptop wrote
 //! into a record.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeSet;
 use std::str::FromStr;
 
 use rusqlite::{Connection, OptionalExtension, params};
@@ -320,13 +320,6 @@ pub fn scope(tree: &Tree, user: &UserInfo) -> Scope {
     } else {
         Scope::Regions(tree.codes_within(&user.territory))
     }
-}
-
-/// Batch codes mapped to the region each batch was shipped to. There are no shipment records
-/// (and order lines carry no batch codes) yet, so the map is empty and the stock rule finds
-/// nothing; this is the one place to fill it from once shipments exist.
-pub fn shipped_regions(_conn: &Connection) -> Result<BTreeMap<String, String>, ServerError> {
-    Ok(BTreeMap::new())
 }
 
 /// Territory codes that exist, in order, from a finding's regions.

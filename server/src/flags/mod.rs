@@ -8,8 +8,8 @@
 //! |---|---|
 //! | customer | duplicates (撞单) against customers sharing a normalised tax id, phone or name |
 //! | quotation | contested customer (撞单), authority (with approvals) |
-//! | order | contested customer, authority, credit limit (flag and [`hold`]), cross-region delivery (窜货) |
-//! | visit | batch codes seen outside the region shipped to (窜货; no shipment data yet) |
+//! | order | contested customer, authority, credit limit (flag and [`hold`]), cross-region delivery (窜货), and the visits already holding its batches ([`stock`]) |
+//! | visit | batch codes seen outside the region shipped to (窜货, [`stock`]) |
 //!
 //! [`recheck_all`] runs every rule over every document, for after a realignment or a rule
 //! change. Both are idempotent: flags have deterministic ids (key and region), and a flag whose
@@ -22,17 +22,16 @@
 pub mod facts;
 pub mod guard;
 pub mod hold;
+pub mod stock;
 pub mod write;
 
 use rusqlite::Connection;
 use shared::RecordId;
-use shared::domain::{Approval, Decision, Order, Quotation, Visit};
+use shared::domain::{Approval, Decision, Order, Quotation};
 use shared::record::Record;
 use shared::rules::authority::{Fingerprint, Limits, approval_still_valid, check_deal};
 use shared::rules::credit::{NewOrder, check_credit};
-use shared::rules::cross_region::{
-    OrderDelivery, StockLine, VisitStock, check_order_delivery, check_visit_stock,
-};
+use shared::rules::cross_region::{OrderDelivery, check_order_delivery};
 use shared::rules::duplicates::{contested_customers, find_duplicates};
 use shared::rules::facts::{Amount, DealFacts};
 use shared::rules::{Finding, Message};
@@ -78,16 +77,18 @@ pub fn on_change(
             findings.extend(authority(conn, &deal, q.approval.as_ref())?);
         }
         Record::Order(o) => findings.extend(order_findings(conn, id, o, territory)?),
-        Record::Visit(v) => findings.extend(visit_findings(conn, id, v, territory)?),
+        Record::Visit(v) => findings.extend(stock::visit_findings(conn, id, v, territory)?),
         Record::Dealer(_) | Record::Product(_) | Record::Flag(_) => {}
     }
     let mut written = 0;
     for finding in &findings {
         written += write::raise(conn, tree, finding, territory)?;
     }
-    if let Record::Order(_) = record {
+    if let Record::Order(order) = record {
         // Past the credit limit: held as well as flagged (rule 4), in this same transaction.
         written += hold::place(conn, id, &findings)?;
+        // Visits synced before this order may hold the batches it ships.
+        written += stock::recheck_visits(conn, tree, order)?;
     }
     Ok(written)
 }
@@ -137,33 +138,6 @@ fn order_findings(
         out.extend(check_order_delivery(&delivery));
     }
     Ok(out)
-}
-
-fn visit_findings(
-    conn: &Connection,
-    id: RecordId,
-    visit: &Visit,
-    territory: &str,
-) -> Result<Vec<Finding>, ServerError> {
-    if visit.voided.is_some() || visit.stock_seen.is_empty() {
-        return Ok(Vec::new());
-    }
-    let stock = VisitStock {
-        visit_id: id,
-        salesperson: visit.salesperson.clone(),
-        region: Some(territory.to_string()),
-        customer_id: visit.customer_id,
-        dealer_id: visit.dealer_id,
-        stock: visit
-            .stock_in_order()
-            .into_iter()
-            .map(|(_, s)| StockLine {
-                product: s.product.clone(),
-                code: s.code.clone(),
-            })
-            .collect(),
-    };
-    Ok(check_visit_stock(&stock, &facts::shipped_regions(conn)?))
 }
 
 /// The authority finding of a deal, taking its approval into account: a valid approval of
