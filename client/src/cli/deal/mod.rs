@@ -11,13 +11,14 @@ use std::collections::BTreeMap;
 
 use clap::Args;
 use rust_decimal::Decimal;
+use serde_json::{Map, Value, json};
 use shared::domain::{Line, lines_in_order};
-use shared::money::Currency;
+use shared::money::{self, Currency};
 use shared::projection::PRODUCTS;
-use shared::{Problem, RecordId, Validation};
+use shared::{Problem, Record, RecordId, Validation};
 
 use super::Context;
-use super::parse::{self, set_required};
+use super::parse::{self, set_required, set_text};
 use crate::error::ClientError;
 use crate::store::ListFilter;
 
@@ -39,6 +40,10 @@ pub struct LineArgs {
     /// Description.
     #[arg(long)]
     description: Option<String>,
+    /// Batch or serial code of the goods shipped on this line (orders; how head office traces
+    /// goods seen on visits back to the region they were shipped to).
+    #[arg(long)]
+    batch: Option<String>,
 }
 
 /// Changing or removing an existing line, named by its number (1, 2, ... as shown) or key.
@@ -56,6 +61,9 @@ pub struct LineEdit {
     /// New discount for --line.
     #[arg(long, requires = "line", allow_hyphen_values = true)]
     discount: Option<String>,
+    /// Batch or serial code shipped on --line (an empty value clears it).
+    #[arg(long, requires = "line", allow_hyphen_values = true)]
+    batch: Option<String>,
     /// Remove this line (number or key).
     #[arg(long)]
     remove_line: Option<String>,
@@ -85,6 +93,7 @@ impl LineEdit {
                     &self.discount,
                     parse::percent("discount"),
                 );
+                set_text(&mut line.batch, &self.batch);
             }
         }
         if let Some(which) = &self.remove_line {
@@ -186,6 +195,91 @@ fn build_line(ctx: &Context, args: &LineArgs, currency: Currency) -> Result<Line
         unit_price: price.unwrap_or_default(),
         discount_pct: discount.unwrap_or_default(),
         position: 0,
-        batch: None,
+        batch: args
+            .batch
+            .as_deref()
+            .map(str::trim)
+            .filter(|b| !b.is_empty())
+            .map(String::from),
     })
+}
+
+/// Shows a quotation or order: its fields, then its lines with their batch codes and amounts,
+/// and the total. (`show_record` shows other records; a deal's lines carry more than it shows.)
+fn show_deal(ctx: &Context, id: RecordId) -> Result<(), ClientError> {
+    let record = ctx.store.record(id)?;
+    let (lines, currency, total) = match &record {
+        Record::Quotation(q) => (&q.lines, q.currency, q.total()),
+        Record::Order(o) => (&o.lines, o.currency, o.total()),
+        _ => return Err(Validation::one("id", Problem::Inconsistent("not a deal".into())).into()),
+    };
+    let rows = line_rows(lines, currency);
+    let mut value = serde_json::to_value(&record).unwrap_or_default();
+    if let Value::Object(map) = &mut value {
+        map.insert("id".into(), json!(id));
+        map.remove("lines");
+        map.insert("total".into(), json!(money::format_amount(total, currency)));
+        if ctx.out.json {
+            map.insert(
+                "lines".into(),
+                Value::Array(rows.iter().cloned().map(Value::Object).collect()),
+            );
+        } else if !ctx.store.conflicts(Some(id))?.is_empty() {
+            map.insert(
+                "conflicts".into(),
+                json!(ctx.out.text(
+                    "yes: see `fieldsync conflicts list`",
+                    "有：见 `fieldsync conflicts list`"
+                )),
+            );
+        }
+    }
+    ctx.out.fields(&value);
+    if !ctx.out.json {
+        println!();
+        ctx.out.rows(
+            &rows,
+            &[
+                "no",
+                "product",
+                "batch",
+                "quantity",
+                "unit_price",
+                "discount_pct",
+                "amount",
+                "key",
+            ],
+        );
+    }
+    Ok(())
+}
+
+/// A deal's lines as rows, in position order, numbered as `--line` takes them.
+fn line_rows(lines: &BTreeMap<String, Line>, currency: Currency) -> Vec<Map<String, Value>> {
+    lines_in_order(lines)
+        .into_iter()
+        .enumerate()
+        .map(|(n, (key, line))| {
+            let mut row = Map::new();
+            row.insert("no".into(), json!(n + 1));
+            row.insert("key".into(), json!(key));
+            row.insert("product".into(), json!(line.product));
+            row.insert("description".into(), json!(line.description));
+            row.insert("batch".into(), json!(line.batch));
+            row.insert("quantity".into(), json!(money::canonical(line.quantity)));
+            row.insert(
+                "unit_price".into(),
+                json!(money::canonical(line.unit_price)),
+            );
+            row.insert(
+                "discount_pct".into(),
+                json!(money::canonical(line.discount_pct)),
+            );
+            row.insert(
+                "amount".into(),
+                json!(money::format_amount(line.amount(currency), currency)),
+            );
+            row
+        })
+        .collect()
 }

@@ -6,13 +6,13 @@ use shared::domain::{Order, Quotation};
 use shared::projection::ORDERS;
 use shared::{Problem, RecordId, RecordKind, Validation};
 
+use super::super::Context;
 use super::super::customer::edited_message;
 use super::super::parse::{self, set_parsed, set_required, set_text};
 use super::super::warnings::{self, Saved};
-use super::super::{Context, show_record};
 use crate::error::ClientError;
 
-use super::{DEAL_COLUMNS, LineEdit, deal_number};
+use super::{DEAL_COLUMNS, LineEdit, deal_number, show_deal};
 
 /// Order commands.
 #[derive(Debug, Subcommand)]
@@ -191,7 +191,7 @@ pub fn run_order(ctx: &mut Context, command: OrderCommand) -> Result<(), ClientE
         }
         OrderCommand::Show { id } => {
             let id = ctx.store.find_id(&id, Some(RecordKind::Order))?;
-            show_record(ctx, id)?;
+            show_deal(ctx, id)?;
         }
         OrderCommand::Release { id, note } => release(ctx, &id, note)?,
         OrderCommand::List { customer, all } => {

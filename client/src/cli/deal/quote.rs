@@ -9,13 +9,13 @@ use shared::money::Currency;
 use shared::projection::QUOTATIONS;
 use shared::{RecordId, RecordKind, Validation};
 
+use super::super::Context;
 use super::super::customer::edited_message;
 use super::super::parse::{self, set_parsed, set_required, set_text};
 use super::super::warnings::{self, Saved};
-use super::super::{Context, show_record};
 use crate::error::ClientError;
 
-use super::{DEAL_COLUMNS, LineArgs, LineEdit, build_line, deal_number};
+use super::{DEAL_COLUMNS, LineArgs, LineEdit, build_line, deal_number, show_deal};
 
 /// Quotation commands.
 #[derive(Debug, Subcommand)]
@@ -147,7 +147,6 @@ pub fn run_quote(ctx: &mut Context, command: QuoteCommand) -> Result<(), ClientE
                         key.clone(),
                         Line {
                             position,
-                            batch: None,
                             ..new_line
                         },
                     );
@@ -189,7 +188,7 @@ pub fn run_quote(ctx: &mut Context, command: QuoteCommand) -> Result<(), ClientE
         }
         QuoteCommand::Show { id } => {
             let id = ctx.store.find_id(&id, Some(RecordKind::Quotation))?;
-            show_record(ctx, id)?;
+            show_deal(ctx, id)?;
         }
         QuoteCommand::List { customer, all } => {
             super::super::list_for_customer(ctx, &QUOTATIONS, customer, all, DEAL_COLUMNS)?;
