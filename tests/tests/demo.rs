@@ -1,5 +1,6 @@
-//! The demo's week, small: the planted 窜货 and 撞单 are flagged, head office sees every region,
-//! and the Shanghai salespeople see the duplicate-customer flag of their region.
+//! The demo's week, small: the planted 窜货 (an order's delivery, and a batch shipped to Shanghai
+//! seen in Guangzhou stock) and 撞单 are flagged, head office sees every region, and the Shanghai
+//! salespeople see the duplicate-customer flag of their region.
 
 #![allow(clippy::unwrap_used)] // Test helpers outside #[test] functions unwrap too.
 
@@ -32,19 +33,38 @@ fn the_demo_week_raises_the_planted_flags() {
             .filter(|f| f["kind"] == kind)
             .collect::<Vec<_>>()
     };
+    let (visit, code) = outcome
+        .cross_region_stock
+        .clone()
+        .expect("a batch seen out of its region was planted");
     let cross = of_kind("cross_region_sale");
-    assert!(!cross.is_empty(), "no 窜货 flag: {flags:?}");
-    assert!(
+    let naming = |id: String| {
         cross
             .iter()
-            .all(|f| f["records"].as_str().unwrap().contains(&order.to_string()))
+            .filter(|f| f["records"].as_str().unwrap().contains(&id))
+            .copied()
+            .collect::<Vec<_>>()
+    };
+    let (by_order, by_stock) = (naming(order.to_string()), naming(visit.to_string()));
+    assert!(!by_order.is_empty(), "no 窜货 flag on the order: {flags:?}");
+    assert_eq!(
+        by_order.len() + by_stock.len(),
+        cross.len(),
+        "only the planted 窜货: {cross:?}"
     );
     // One copy per region involved: the delivery region's and the dealer's.
-    let regions: Vec<&str> = cross
+    let regions: Vec<&str> = by_order
         .iter()
         .map(|f| f["regions"].as_str().unwrap())
         .collect();
     assert!(regions.iter().all(|r| r.contains("EAST-SH")), "{regions:?}");
+    // The stock flag: one copy for Guangzhou, where the goods were seen, one for Shanghai, where
+    // the batch was shipped; its message names the batch.
+    assert_eq!(by_stock.len(), 2, "{cross:?}");
+    for f in &by_stock {
+        assert_eq!(f["regions"], "EAST-SH,SOUTH-GZ", "{f:?}");
+        assert!(f["message_en"].as_str().unwrap().contains(&code), "{f:?}");
+    }
     let duplicates = of_kind("duplicate_customer");
     assert_eq!(duplicates.len(), 1, "{flags:?}");
     for id in &outcome.duplicate_customers {

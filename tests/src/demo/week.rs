@@ -1,9 +1,13 @@
 //! One week in the field: every salesperson's laptop works offline, then syncs.
 //!
 //! Everything goes through the real laptop store (`client::Store`) and the real sync client over
-//! HTTP, exactly as the `fieldsync` command does; only the typing is scripted. Two situations are
-//! planted for head office to find: a dealer selling into a region it is not authorised for
-//! (窜货), and two salespeople creating the same customer while offline (撞单).
+//! HTTP, exactly as the `fieldsync` command does; only the typing is scripted. Three situations
+//! are planted for head office to find: a dealer selling into a region it is not authorised for
+//! and goods of a batch shipped to Shanghai turning up in a Guangzhou customer's stock (both
+//! 窜货), and two salespeople creating the same customer while offline (撞单).
+//!
+//! Orders record the batch shipped on each line, `B2611{product:02}-{region}`; visits' stock
+//! checks see the same codes in the same region, so only the planted one is out of place.
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -38,6 +42,8 @@ pub struct Outcome {
     pub created: BTreeMap<&'static str, usize>,
     /// The planted cross-region order and the dealer that supplied it.
     pub cross_region_order: Option<(RecordId, RecordId)>,
+    /// The planted visit whose stock check saw a batch shipped to another region, and the code.
+    pub cross_region_stock: Option<(RecordId, String)>,
     /// The two customers created twice by different salespeople.
     pub duplicate_customers: Vec<RecordId>,
     /// Changes pushed and pulled by all laptops together.
@@ -205,13 +211,30 @@ fn work_a_week(
                 new_item_key(),
                 StockSeen {
                     product: PRODUCTS[k % 5].0.into(),
-                    code: Some(format!("B2611{:02}-{home}", k)),
+                    code: Some(batch_code(k % 5, &home)),
                     quantity: Decimal::from(20 + 5 * k as i64),
                     position: 1024,
                 },
             );
-            laptop.store.create(&visit, "add visit")?;
+            // The first Guangzhou visit also finds cases of a batch shipped to Shanghai: 窜货.
+            let plant = home == STOCK_SEEN_IN && outcome.cross_region_stock.is_none();
+            let planted = batch_code(0, STOCK_SHIPPED_TO);
+            if plant {
+                visit.stock_seen.insert(
+                    new_item_key(),
+                    StockSeen {
+                        product: PRODUCTS[0].0.into(),
+                        code: Some(planted.clone()),
+                        quantity: Decimal::from(12),
+                        position: 2048,
+                    },
+                );
+            }
+            let id = laptop.store.create(&visit, "add visit")?;
             count(outcome, "visit");
+            if plant {
+                outcome.cross_region_stock = Some((id, planted));
+            }
         }
     }
     for (k, customer) in customers.iter().take(2).enumerate() {
@@ -227,6 +250,11 @@ fn work_a_week(
             );
             order.status = OrderStatus::Confirmed;
             order.delivery_region = Some(home.clone());
+            // The warehouse records the batch shipped on each line.
+            for line in order.lines.values_mut() {
+                let product = PRODUCTS.iter().position(|p| p.0 == line.product);
+                line.batch = product.map(|p| batch_code(p, &home));
+            }
             order.delivery_deadline =
                 Some(chrono::NaiveDate::from_ymd_opt(2026, 12, 10).context("date")?);
             // The first salesperson of each region orders through a dealer; in the first region
@@ -296,6 +324,15 @@ fn quote(
     };
     count(outcome, "quotation");
     Ok(laptop.store.create(&quotation, "new quotation")?)
+}
+
+/// The region whose stock check turns up goods shipped elsewhere, and where they were shipped.
+const STOCK_SEEN_IN: &str = "SOUTH-GZ";
+const STOCK_SHIPPED_TO: &str = "EAST-SH";
+
+/// The batch code of a product (its index in [`PRODUCTS`]) shipped into a region this week.
+fn batch_code(product: usize, region: &str) -> String {
+    format!("B2611{product:02}-{region}")
 }
 
 /// The dealer for an order: the home region's own, or (to plant a 窜货) a neighbour's that is
