@@ -19,10 +19,8 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 use serde_json::{Value, json};
-use shared::domain::{Line, lines_in_order};
 use shared::i18n::Lang;
-use shared::money::{self, Currency};
-use shared::{Record, RecordId, RecordKind};
+use shared::{RecordId, RecordKind};
 
 pub use output::Output;
 
@@ -254,31 +252,20 @@ fn list_for_customer(
     Ok(())
 }
 
-/// Shows any record: its fields, and for quotations and orders the lines with their amounts and
-/// the total.
+/// Shows any record: its fields; for quotations and orders also the lines with their batch
+/// codes and amounts, and the total.
 fn show_record(ctx: &Context, id: RecordId) -> Result<(), ClientError> {
     let record = ctx.store.record(id)?;
+    let lines = deal::priced_lines(&record);
     let mut value = serde_json::to_value(&record).unwrap_or_default();
-    let priced = match &record {
-        Record::Quotation(q) => Some((&q.lines, q.currency, q.total())),
-        Record::Order(o) => Some((&o.lines, o.currency, o.total())),
-        _ => None,
-    };
     if let Value::Object(map) = &mut value {
         map.insert("id".into(), json!(id));
-        if let Some((lines, currency, total)) = priced {
+        if let Some((rows, total)) = &lines {
             map.remove("lines");
-            map.insert("total".into(), json!(money::format_amount(total, currency)));
+            map.insert("total".into(), json!(total));
             if ctx.out.json {
-                map.insert(
-                    "lines".into(),
-                    Value::Array(
-                        line_rows(lines, currency)
-                            .into_iter()
-                            .map(Value::Object)
-                            .collect(),
-                    ),
-                );
+                let rows = rows.iter().cloned().map(Value::Object).collect();
+                map.insert("lines".into(), Value::Array(rows));
             }
         }
         if !ctx.out.json && !ctx.store.conflicts(Some(id))?.is_empty() {
@@ -292,51 +279,9 @@ fn show_record(ctx: &Context, id: RecordId) -> Result<(), ClientError> {
         }
     }
     ctx.out.fields(&value);
-    if let (false, Some((lines, currency, _))) = (ctx.out.json, priced) {
+    if let (false, Some((rows, _))) = (ctx.out.json, lines) {
         println!();
-        ctx.out.rows(
-            &line_rows(lines, currency),
-            &[
-                "no",
-                "product",
-                "quantity",
-                "unit_price",
-                "discount_pct",
-                "amount",
-                "key",
-            ],
-        );
+        ctx.out.rows(&rows, deal::LINE_COLUMNS);
     }
     Ok(())
-}
-
-fn line_rows(
-    lines: &std::collections::BTreeMap<String, Line>,
-    currency: Currency,
-) -> Vec<serde_json::Map<String, Value>> {
-    lines_in_order(lines)
-        .into_iter()
-        .enumerate()
-        .map(|(n, (key, line))| {
-            let mut row = serde_json::Map::new();
-            row.insert("no".into(), json!(n + 1));
-            row.insert("key".into(), json!(key));
-            row.insert("product".into(), json!(line.product));
-            row.insert("description".into(), json!(line.description));
-            row.insert("quantity".into(), json!(money::canonical(line.quantity)));
-            row.insert(
-                "unit_price".into(),
-                json!(money::canonical(line.unit_price)),
-            );
-            row.insert(
-                "discount_pct".into(),
-                json!(money::canonical(line.discount_pct)),
-            );
-            row.insert(
-                "amount".into(),
-                json!(money::format_amount(line.amount(currency), currency)),
-            );
-            row
-        })
-        .collect()
 }

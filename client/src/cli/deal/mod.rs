@@ -204,54 +204,29 @@ fn build_line(ctx: &Context, args: &LineArgs, currency: Currency) -> Result<Line
     })
 }
 
-/// Shows a quotation or order: its fields, then its lines with their batch codes and amounts,
-/// and the total. (`show_record` shows other records; a deal's lines carry more than it shows.)
-fn show_deal(ctx: &Context, id: RecordId) -> Result<(), ClientError> {
-    let record = ctx.store.record(id)?;
-    let (lines, currency, total) = match &record {
+/// The columns of a deal's lines as people see them.
+pub(super) const LINE_COLUMNS: &[&str] = &[
+    "no",
+    "product",
+    "batch",
+    "quantity",
+    "unit_price",
+    "discount_pct",
+    "amount",
+    "key",
+];
+
+/// A quotation's or order's lines as rows and its total as text; `None` for other records.
+pub(super) fn priced_lines(record: &Record) -> Option<(Vec<Map<String, Value>>, String)> {
+    let (lines, currency, total) = match record {
         Record::Quotation(q) => (&q.lines, q.currency, q.total()),
         Record::Order(o) => (&o.lines, o.currency, o.total()),
-        _ => return Err(Validation::one("id", Problem::Inconsistent("not a deal".into())).into()),
+        _ => return None,
     };
-    let rows = line_rows(lines, currency);
-    let mut value = serde_json::to_value(&record).unwrap_or_default();
-    if let Value::Object(map) = &mut value {
-        map.insert("id".into(), json!(id));
-        map.remove("lines");
-        map.insert("total".into(), json!(money::format_amount(total, currency)));
-        if ctx.out.json {
-            map.insert(
-                "lines".into(),
-                Value::Array(rows.iter().cloned().map(Value::Object).collect()),
-            );
-        } else if !ctx.store.conflicts(Some(id))?.is_empty() {
-            map.insert(
-                "conflicts".into(),
-                json!(ctx.out.text(
-                    "yes: see `fieldsync conflicts list`",
-                    "有：见 `fieldsync conflicts list`"
-                )),
-            );
-        }
-    }
-    ctx.out.fields(&value);
-    if !ctx.out.json {
-        println!();
-        ctx.out.rows(
-            &rows,
-            &[
-                "no",
-                "product",
-                "batch",
-                "quantity",
-                "unit_price",
-                "discount_pct",
-                "amount",
-                "key",
-            ],
-        );
-    }
-    Ok(())
+    Some((
+        line_rows(lines, currency),
+        money::format_amount(total, currency),
+    ))
 }
 
 /// A deal's lines as rows, in position order, numbered as `--line` takes them.

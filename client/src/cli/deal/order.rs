@@ -12,7 +12,7 @@ use super::super::parse::{self, set_parsed, set_required, set_text};
 use super::super::warnings::{self, Saved};
 use crate::error::ClientError;
 
-use super::{DEAL_COLUMNS, LineEdit, deal_number, show_deal};
+use super::{DEAL_COLUMNS, LineEdit, deal_number};
 
 /// Order commands.
 #[derive(Debug, Subcommand)]
@@ -191,7 +191,7 @@ pub fn run_order(ctx: &mut Context, command: OrderCommand) -> Result<(), ClientE
         }
         OrderCommand::Show { id } => {
             let id = ctx.store.find_id(&id, Some(RecordKind::Order))?;
-            show_deal(ctx, id)?;
+            super::super::show_record(ctx, id)?;
         }
         OrderCommand::Release { id, note } => release(ctx, &id, note)?,
         OrderCommand::List { customer, all } => {

@@ -15,7 +15,7 @@ use super::super::parse::{self, set_parsed, set_required, set_text};
 use super::super::warnings::{self, Saved};
 use crate::error::ClientError;
 
-use super::{DEAL_COLUMNS, LineArgs, LineEdit, build_line, deal_number, show_deal};
+use super::{DEAL_COLUMNS, LineArgs, LineEdit, build_line, deal_number};
 
 /// Quotation commands.
 #[derive(Debug, Subcommand)]
@@ -188,7 +188,7 @@ pub fn run_quote(ctx: &mut Context, command: QuoteCommand) -> Result<(), ClientE
         }
         QuoteCommand::Show { id } => {
             let id = ctx.store.find_id(&id, Some(RecordKind::Quotation))?;
-            show_deal(ctx, id)?;
+            super::super::show_record(ctx, id)?;
         }
         QuoteCommand::List { customer, all } => {
             super::super::list_for_customer(ctx, &QUOTATIONS, customer, all, DEAL_COLUMNS)?;
