@@ -4,7 +4,7 @@
 //! The queries mirror the server's `server/src/flags/facts.rs` as far as the laptop can: the
 //! region of a deal is its customer's `region` (the laptop has no `documents.territory`), the
 //! author's authority comes from the role the server gave at login (meta `role`) at the
-//! [`StaffGrade::Regular`] grade (the laptop is not told its grade), and credit counts only the
+//! grade it gave (meta `grade`; [`StaffGrade::Regular`] before any login), and credit counts only the
 //! orders this laptop knows. The server's verdict on sync is the one that counts; these
 //! warnings never stop a save.
 
@@ -97,7 +97,7 @@ impl Store {
 
     /// The author's authority as far as the laptop knows it: the role the server gave this
     /// device's user at login for their own deals (salesperson when unknown), salesperson for
-    /// anyone else's; always at the regular grade.
+    /// anyone else's; at the grade given at login for this device's user, else regular.
     fn author(&self, user: &str) -> Result<Person, ClientError> {
         let role = if user == self.device.user {
             self.meta("role")?
@@ -110,7 +110,13 @@ impl Store {
         Ok(Person {
             user: user.to_string(),
             role,
-            grade: StaffGrade::Regular,
+            grade: if user == self.device.user {
+                self.meta("grade")?
+                    .and_then(|g| g.parse().ok())
+                    .unwrap_or(StaffGrade::Regular)
+            } else {
+                StaffGrade::Regular
+            },
         })
     }
 
@@ -421,6 +427,21 @@ mod tests {
             [FindingKind::BeyondAuthority]
         );
         s.set_meta("role", "region_manager").unwrap();
+        assert!(s.quotation_warnings(q).unwrap().is_empty());
+    }
+
+    #[test]
+    fn authority_follows_the_grade_given_at_login() {
+        // 12 % is beyond a regular salesperson's 10 % but within a supervisor's 15 %.
+        let dir = tempfile::tempdir().unwrap();
+        let mut s = store(&dir, "salesperson");
+        let c = customer(&mut s, "甲", "91310000MA1FL8XQ3A", None);
+        let q = s.create(&quote(c, 100, 12), "q").unwrap();
+        assert_eq!(
+            kinds(&s.quotation_warnings(q).unwrap()),
+            [FindingKind::BeyondAuthority]
+        );
+        s.set_meta("grade", "supervisor").unwrap();
         assert!(s.quotation_warnings(q).unwrap().is_empty());
     }
 

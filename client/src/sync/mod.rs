@@ -84,6 +84,7 @@ pub fn sign_in(
     store.set_meta("server", server.trim_end_matches('/'))?;
     store.set_meta("token", &reply.token)?;
     store.set_meta("role", &reply.role)?;
+    store.set_meta("grade", reply.grade.as_deref().unwrap_or("regular"))?;
     store.set_meta("territory", &reply.territory)?;
     Ok(reply)
 }

@@ -25,6 +25,10 @@ pub struct LoginReply {
     pub user: String,
     /// The role.
     pub role: String,
+    /// The grade (probation, regular, supervisor), which with the role decides authority;
+    /// absent from servers that predate grades.
+    #[serde(default)]
+    pub grade: Option<String>,
     /// The user's territory.
     pub territory: String,
 }

@@ -38,7 +38,7 @@ pub async fn login(
     if device.is_empty() || device.len() > 200 {
         return Err(ServerError::malformed("device must be 1 to 200 characters"));
     }
-    let (token, answer) = state
+    let (token, (answer, grade)) = state
         .store
         .run(move |c| {
             let denied = || ServerError::Unauthorized("wrong user name or password".into());
@@ -61,14 +61,16 @@ pub async fn login(
             store::accounts::register_device(&tx, &actor, &user.name, &device)?;
             store::accounts::insert_token(&tx, &token_hash, &user.name, &device, &actor)?;
             tx.commit()?;
+            let grade = store::accounts::grade(c, &user.name)?;
             tracing::info!(user = %user.name, device = %device, "login");
-            Ok((token, user))
+            Ok((token, (user, grade)))
         })
         .await?;
     Ok(Json(json!({
         "token": token,
         "user": answer.name,
         "role": answer.role.as_str(),
+        "grade": grade,
         "territory": answer.territory,
     })))
 }

@@ -66,6 +66,13 @@ pub fn upsert_user(
     Ok(())
 }
 
+/// A user's grade (`probation`, `regular`, `supervisor`), as stored.
+pub fn grade(conn: &Connection, name: &str) -> Result<String, ServerError> {
+    Ok(conn
+        .prepare_cached("SELECT grade FROM users WHERE name = ?1")?
+        .query_row([name], |r| r.get(0))?)
+}
+
 /// Sets a user's grade; an unknown user is an error.
 pub fn set_grade(
     conn: &Connection,
