@@ -300,6 +300,33 @@ pub fn tables_for(kind: RecordKind) -> &'static [&'static Table] {
     }
 }
 
+/// The `ALTER TABLE` statements that bring a projection table created by an older build up to
+/// this build's columns (given the columns it has); empty when it has them all. Both sides run
+/// them on open and then re-project the kinds the table holds ([`kinds_in`]).
+pub fn add_column_sql(table: &Table, existing: &[String]) -> Vec<String> {
+    table
+        .columns
+        .iter()
+        .filter(|(name, _)| !existing.iter().any(|c| c == name))
+        .map(|(name, ty)| {
+            let ty = if *ty == ColType::Int {
+                "BIGINT"
+            } else {
+                "TEXT"
+            };
+            format!("ALTER TABLE {} ADD COLUMN {name} {ty}", table.name)
+        })
+        .collect()
+}
+
+/// The record kinds whose rows live in `table`.
+pub fn kinds_in(table: &Table) -> Vec<RecordKind> {
+    RecordKind::ALL
+        .into_iter()
+        .filter(|kind| tables_for(*kind).contains(&table))
+        .collect()
+}
+
 /// SQL that creates every projection table and index (SQLite and PostgreSQL alike).
 pub fn ddl() -> String {
     let mut sql = String::new();
@@ -522,6 +549,25 @@ pub fn doc_id_cell(id: RecordId) -> Cell {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_older_table_gains_only_its_missing_columns() {
+        let all: Vec<String> = ORDERS.columns.iter().map(|(c, _)| c.to_string()).collect();
+        assert!(add_column_sql(&ORDERS, &all).is_empty());
+        let older: Vec<String> = all
+            .iter()
+            .filter(|c| *c != "credit_hold")
+            .cloned()
+            .collect();
+        assert_eq!(
+            add_column_sql(&ORDERS, &older),
+            ["ALTER TABLE orders ADD COLUMN credit_hold TEXT"]
+        );
+        assert_eq!(
+            kinds_in(&DEAL_LINES),
+            [RecordKind::Quotation, RecordKind::Order]
+        );
+    }
 
     #[test]
     fn every_row_matches_its_table() {

@@ -90,7 +90,7 @@ pub fn migrate(conn: &mut Connection) -> rusqlite::Result<i64> {
 /// leaves the column missing and the next open simply does it again. A fresh store has every
 /// column from the DDL and does nothing here.
 fn add_projection_columns(conn: &mut Connection) -> rusqlite::Result<()> {
-    use shared::projection::{ColType, TABLES, tables_for};
+    use shared::projection::{TABLES, add_column_sql, kinds_in};
     let tx = conn.transaction()?;
     let mut stale = Vec::new();
     for table in TABLES {
@@ -98,25 +98,14 @@ fn add_projection_columns(conn: &mut Connection) -> rusqlite::Result<()> {
             .prepare(&format!("PRAGMA table_info({})", table.name))?
             .query_map([], |row| row.get(1))?
             .collect::<Result<_, _>>()?;
-        for (name, ty) in table.columns {
-            if existing.iter().any(|c| c == name) {
-                continue;
-            }
-            let ty = if *ty == ColType::Int {
-                "BIGINT"
-            } else {
-                "TEXT"
-            };
-            tx.execute_batch(&format!(
-                "ALTER TABLE {} ADD COLUMN {name} {ty}",
-                table.name
-            ))?;
-            stale.extend(
-                shared::RecordKind::ALL
-                    .into_iter()
-                    .filter(|kind| tables_for(*kind).contains(&table)),
-            );
+        let alters = add_column_sql(table, &existing);
+        if alters.is_empty() {
+            continue;
         }
+        for sql in alters {
+            tx.execute_batch(&sql)?;
+        }
+        stale.extend(kinds_in(table));
     }
     stale.sort_by_key(|kind| kind.as_str());
     stale.dedup();

@@ -166,7 +166,7 @@ pub fn migrate(conn: &mut Connection) -> Result<(), ServerError> {
 /// DDL with every column) does nothing here, which is why it is not a numbered migration: an
 /// `ALTER TABLE ... ADD COLUMN` there would fail on a database created with the column.
 fn add_projection_columns(conn: &mut Connection) -> Result<(), ServerError> {
-    use shared::projection::{ColType, TABLES, tables_for};
+    use shared::projection::{TABLES, add_column_sql, kinds_in};
     let tx = conn.transaction()?;
     let mut stale = Vec::new();
     for table in TABLES {
@@ -174,25 +174,14 @@ fn add_projection_columns(conn: &mut Connection) -> Result<(), ServerError> {
             .prepare(&format!("PRAGMA table_info({})", table.name))?
             .query_map([], |row| row.get(1))?
             .collect::<Result<_, _>>()?;
-        for (name, ty) in table.columns {
-            if existing.iter().any(|c| c == name) {
-                continue;
-            }
-            let ty = if *ty == ColType::Int {
-                "BIGINT"
-            } else {
-                "TEXT"
-            };
-            tx.execute_batch(&format!(
-                "ALTER TABLE {} ADD COLUMN {name} {ty}",
-                table.name
-            ))?;
-            stale.extend(
-                shared::RecordKind::ALL
-                    .into_iter()
-                    .filter(|kind| tables_for(*kind).contains(&table)),
-            );
+        let alters = add_column_sql(table, &existing);
+        if alters.is_empty() {
+            continue;
         }
+        for sql in alters {
+            tx.execute_batch(&sql)?;
+        }
+        stale.extend(kinds_in(table));
     }
     stale.sort_by_key(|kind| kind.as_str());
     stale.dedup();
