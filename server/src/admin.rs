@@ -271,6 +271,41 @@ impl<'a> Admin<'a> {
             .blocking(|c| merge::merge_customers(c, survivor, duplicate))
     }
 
+    /// Sets the authority limits (discount and amount per role and grade) from TOML in the
+    /// format of [`shared::rules::authority::Limits`], e.g.
+    ///
+    /// ```toml
+    /// [[limits]]
+    /// role = "salesperson"
+    /// grade = "regular"
+    /// max_discount_pct = "10"
+    /// max_amount = { CNY = "200000" }
+    /// ```
+    ///
+    /// They apply to every change accepted from then on; run [`Admin::recheck`] to apply them to
+    /// what is already there. Returns how many entries were set.
+    pub fn set_limits_toml(&self, text: &str) -> Result<usize, ServerError> {
+        let limits: shared::rules::authority::Limits = toml::from_str(text)
+            .map_err(|e| ServerError::malformed(format!("limits file: {e}")))?;
+        let json = serde_json::to_string(&limits)
+            .map_err(|e| ServerError::Internal(format!("limits: {e}")))?;
+        self.store.blocking(|c| {
+            c.execute(
+                "INSERT INTO settings (key, value) VALUES (?1, ?2)
+                 ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+                rusqlite::params![crate::flags::LIMITS_SETTING, json],
+            )?;
+            Ok(())
+        })?;
+        Ok(limits.limits.len())
+    }
+
+    /// The authority limits in force (those set, else the demo table), as TOML.
+    pub fn limits_toml(&self) -> Result<String, ServerError> {
+        let limits = self.store.blocking(|c| crate::flags::limits(c))?;
+        toml::to_string(&limits).map_err(|e| ServerError::Internal(format!("limits: {e}")))
+    }
+
     /// Re-runs every business rule over every document (after a realignment or a rule change).
     pub fn recheck(&self) -> Result<crate::flags::RecheckSummary, ServerError> {
         crate::flags::recheck_all(self.store)

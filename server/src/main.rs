@@ -79,6 +79,22 @@ enum AdminCommand {
     },
     /// Re-run every business rule over every document (after a realignment or rule change).
     Recheck,
+    /// Authority limits (discount and amount per role and grade).
+    Limits {
+        #[command(subcommand)]
+        action: LimitsCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum LimitsCommand {
+    /// Set the limits from a TOML file (format in `fieldsync-server admin limits show`).
+    Set {
+        /// The limits file.
+        file: PathBuf,
+    },
+    /// Print the limits in force, as TOML.
+    Show,
 }
 
 #[derive(Subcommand)]
@@ -318,6 +334,20 @@ fn admin(state: &AppState, action: AdminCommand) -> anyhow::Result<()> {
             for (user, password) in summary.generated_passwords {
                 println!("generated password for {user}: {password}");
             }
+        }
+        AdminCommand::Limits {
+            action: LimitsCommand::Set { file },
+        } => {
+            let text = std::fs::read_to_string(&file)?;
+            let entries = admin.set_limits_toml(&text)?;
+            println!(
+                "{entries} limit entries set; run `admin recheck` to apply them to existing records"
+            );
+        }
+        AdminCommand::Limits {
+            action: LimitsCommand::Show,
+        } => {
+            print!("{}", admin.limits_toml()?);
         }
         AdminCommand::Recheck => {
             let summary = admin.recheck()?;

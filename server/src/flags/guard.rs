@@ -98,7 +98,7 @@ fn check_approval(
     let scope = facts::scope(tree, &caller.user);
     let deal = new.facts(id, Some(territory.to_string()));
     Ok(
-        match can_approve(&approver, &scope, &deal, &super::limits()) {
+        match can_approve(&approver, &scope, &deal, &super::limits(conn)?) {
             Ok(()) => None,
             Err(
                 ApprovalError::DiscountBeyondAuthority { .. }

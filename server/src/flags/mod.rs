@@ -17,7 +17,7 @@
 //!
 //! Not done yet: a flag whose situation has gone away is left as it is (people resolve it); a
 //! dealer's authorisations changing re-checks its orders only on a full re-check; authority
-//! limits are [`shared::rules::authority::demo_limits`] until they are configurable.
+//! limits are those set with `admin limits set` ([`limits`]), else the demo table.
 
 pub mod facts;
 pub mod guard;
@@ -36,15 +36,30 @@ use shared::rules::duplicates::{contested_customers, find_duplicates};
 use shared::rules::facts::{Amount, DealFacts};
 use shared::rules::{Finding, Message};
 
+use rusqlite::OptionalExtension;
+
 use crate::error::ServerError;
 use crate::store::{Store, accounts, log};
 use crate::territory::Tree;
 
 pub use write::{SYSTEM_DEVICE, SYSTEM_USER, system_actor, system_actor_hex};
 
-/// The authority limits the rules apply.
-pub fn limits() -> Limits {
-    shared::rules::authority::demo_limits()
+/// The settings key under which the authority limits are kept.
+pub const LIMITS_SETTING: &str = "authority_limits";
+
+/// The authority limits the rules apply: those set with `admin limits set`, else the documented
+/// demo table ([`shared::rules::authority::demo_limits`]).
+pub fn limits(conn: &Connection) -> Result<Limits, ServerError> {
+    let stored: Option<String> = conn
+        .prepare_cached("SELECT value FROM settings WHERE key = ?1")?
+        .query_row([LIMITS_SETTING], |r| r.get(0))
+        .optional()?;
+    match stored {
+        // The stored JSON was written by `admin limits set` from a checked value.
+        Some(json) => serde_json::from_str(&json)
+            .map_err(|e| ServerError::Internal(format!("stored authority limits: {e}"))),
+        None => Ok(shared::rules::authority::demo_limits()),
+    }
 }
 
 /// Runs the rules a change to `record` (document `id`, now in `territory`) touches and raises
@@ -149,7 +164,7 @@ fn authority(
     approval: Option<&Approval>,
 ) -> Result<Option<Finding>, ServerError> {
     let author = facts::person(conn, &deal.salesperson)?;
-    let Some(mut finding) = check_deal(deal, &author, &limits()) else {
+    let Some(mut finding) = check_deal(deal, &author, &limits(conn)?) else {
         return Ok(None);
     };
     if let Some(approval) = approval.filter(|a| a.decision == Decision::Approved) {

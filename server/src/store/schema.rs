@@ -132,6 +132,10 @@ CREATE TABLE tree_moves (
     to_parent TEXT NOT NULL
 );
 "#,
+    r#"
+-- Organisation-wide settings, e.g. the authority limits (JSON), set by `admin limits set`.
+CREATE TABLE settings (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+"#,
 ];
 
 /// Brings the schema up to date, each step in its own transaction.
