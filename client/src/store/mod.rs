@@ -7,6 +7,7 @@ mod documents;
 mod inbox;
 mod merge;
 mod outbox;
+mod pull;
 mod queries;
 mod records;
 pub mod reports;
