@@ -81,3 +81,86 @@ fn a_held_order_is_released_by_the_manager_and_the_salesperson_sees_it() {
     let synced = zhang.sync();
     assert_eq!(synced["rejected"], 0, "{synced}");
 }
+
+/// The credit `type` of any warning in a command's JSON output.
+fn credit_warnings(output: &Value) -> Vec<Value> {
+    output["warnings"]
+        .as_array()
+        .map(|w| {
+            w.iter()
+                .filter(|w| w["type"] == "credit_limit")
+                .cloned()
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// An invoiced order counts once against credit: as a receivable, not again as an open order.
+/// Before, a 50,000.01 order against a 100,000 limit showed exposure 100,000.02 when invoiced,
+/// and the server held it. The manager sets the limit (who may set limits), and walks the path
+/// a new user would: customer, quotation, order from it, invoiced.
+#[test]
+fn an_invoiced_order_is_counted_once_against_credit() {
+    let server = TestServer::start();
+    let boss = laptop(&server, "east.boss", "pw-boss");
+
+    let customer = boss.create(&[
+        "customer",
+        "add",
+        "上海开票测试贸易有限公司",
+        "--region",
+        "EAST-SH",
+        "--credit-limit",
+        "100000",
+    ]);
+    let quote = boss.create(&["quote", "new", "--customer", &customer]);
+    boss.ok(&[
+        "quote",
+        "add-line",
+        &quote,
+        "--product",
+        "BEER",
+        "--qty",
+        "1",
+        "--price",
+        "50000.01",
+    ]);
+    let order = boss.create(&["order", "from-quote", &quote]);
+    let edited = boss.json(&["order", "edit", &order, "--status", "invoiced"]);
+    assert_eq!(credit_warnings(&edited), Vec::<Value>::new(), "{edited}");
+
+    let synced = boss.sync();
+    assert_eq!(synced["rejected"], 0, "{synced}");
+    assert_eq!(
+        hold_column(&boss, &order),
+        Value::Null,
+        "not held after sync"
+    );
+    let shown = boss.json(&["order", "show", &order]);
+    assert_eq!(shown["credit_hold"], Value::Null, "{shown}");
+
+    // A second invoiced order of 50,000 takes exposure to exactly one cent past the limit:
+    // the first counts once as a receivable, the second once as itself.
+    let second = boss.create(&["quote", "new", "--customer", &customer]);
+    boss.ok(&[
+        "quote",
+        "add-line",
+        &second,
+        "--product",
+        "BEER",
+        "--qty",
+        "1",
+        "--price",
+        "50000",
+    ]);
+    let second = boss.create(&["order", "from-quote", &second]);
+    let edited = boss.json(&["order", "edit", &second, "--status", "invoiced"]);
+    let warned = credit_warnings(&edited);
+    assert_eq!(warned.len(), 1, "{edited}");
+    assert!(
+        warned[0]["message_en"]
+            .as_str()
+            .is_some_and(|m| m.contains("exposure 100000.01 CNY")),
+        "{edited}"
+    );
+}

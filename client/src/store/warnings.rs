@@ -286,12 +286,7 @@ impl Store {
             if (created, doc) > (order.1, order.0) {
                 continue;
             }
-            let amount = Amount { amount, currency };
-            match status {
-                OrderStatus::Paid | OrderStatus::Cancelled => {}
-                OrderStatus::Invoiced => facts.receivables.push(amount),
-                _ => facts.open_orders.push((doc, amount)),
-            }
+            facts.add_order(doc, status, Amount { amount, currency });
         }
         Ok(Some(facts))
     }

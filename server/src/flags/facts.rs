@@ -239,12 +239,7 @@ pub fn credit(
         if (created.with_timezone(&chrono::Utc), doc) > (order.1, order.0) {
             continue;
         }
-        let amount = Amount { amount, currency };
-        match status {
-            OrderStatus::Paid | OrderStatus::Cancelled => {}
-            OrderStatus::Invoiced => facts.receivables.push(amount),
-            _ => facts.open_orders.push((doc, amount)),
-        }
+        facts.add_order(doc, status, Amount { amount, currency });
     }
     Ok(Some(facts))
 }

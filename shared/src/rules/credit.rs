@@ -1,9 +1,11 @@
 //! Credit limit (授信额度): an order that takes the customer's exposure past its limit.
 //!
-//! **Exposure** = open (uninvoiced) orders + unpaid receivables + the new order. The caller
-//! must not count one amount twice: an order's invoiced part belongs to receivables, its
-//! uninvoiced part to open orders. The new order is skipped if it also appears among the open
-//! orders, so the server can pass its projection rows as they are after saving it.
+//! **Exposure** = unpaid receivables + open (uninvoiced) orders + the new order, each order
+//! counted once. [`CreditFacts::add_order`] is the one place that sorts an order by its status
+//! (invoiced → receivable; paid or cancelled → nothing; else open), so the server and the
+//! laptop cannot disagree. The new order is skipped wherever it also appears among the
+//! customer's orders (open or invoiced), so both sides can pass their projection rows as they
+//! are after saving it: an invoiced order counts once, as itself, not again as a receivable.
 //!
 //! **Decision — currencies**: amounts are compared in the limit's currency only; there are no
 //! exchange rates in this pure layer. Open orders and receivables in other currencies are left
@@ -19,6 +21,7 @@ use serde::{Deserialize, Serialize};
 use super::facts::Amount;
 use super::{Detail, Finding, FindingKind, Message, Severity, make_key, tidy};
 use crate::RecordId;
+use crate::domain::OrderStatus;
 use crate::money::{Currency, format_amount};
 
 /// A customer's credit position as the rule sees it.
@@ -36,8 +39,23 @@ pub struct CreditFacts {
     pub currency: Currency,
     /// Open orders' uninvoiced totals, by order id.
     pub open_orders: Vec<(RecordId, Amount)>,
-    /// Unpaid receivables (invoiced, not yet collected).
-    pub receivables: Vec<Amount>,
+    /// Unpaid receivables (invoiced, not yet collected), by the order invoiced.
+    pub receivables: Vec<(RecordId, Amount)>,
+}
+
+impl CreditFacts {
+    /// Counts one of the customer's orders where its status puts it: an invoiced order is a
+    /// receivable (there are no payment records yet, so wholly unpaid until marked paid); a
+    /// paid or cancelled one owes nothing; any other is an open order.
+    pub fn add_order(&mut self, id: RecordId, status: OrderStatus, amount: Amount) {
+        match status {
+            OrderStatus::Paid | OrderStatus::Cancelled => {}
+            OrderStatus::Invoiced => self.receivables.push((id, amount)),
+            OrderStatus::Draft | OrderStatus::Confirmed | OrderStatus::Delivered => {
+                self.open_orders.push((id, amount));
+            }
+        }
+    }
 }
 
 /// The order being checked.
@@ -59,12 +77,14 @@ pub fn check_credit(customer: &CreditFacts, order: &NewOrder) -> Option<Finding>
     let cur = customer.currency;
     let mut exposure = Decimal::ZERO;
     let mut unconverted: BTreeMap<Currency, Decimal> = BTreeMap::new();
+    // The new order is counted once, as itself, whether or not (and however) it is already
+    // among the customer's orders.
     let others = customer
         .open_orders
         .iter()
+        .chain(customer.receivables.iter())
         .filter(|(id, _)| *id != order.id)
         .map(|(_, amount)| amount)
-        .chain(customer.receivables.iter())
         .chain(std::iter::once(&order.total));
     for amount in others {
         if amount.currency == cur {
@@ -146,7 +166,7 @@ mod tests {
     fn customer(
         limit: Option<&str>,
         open: &[(u128, &str, &str)],
-        recv: &[(&str, &str)],
+        recv: &[(u128, &str, &str)],
     ) -> CreditFacts {
         CreditFacts {
             customer_id: id(1),
@@ -155,7 +175,7 @@ mod tests {
             limit: limit.map(d),
             currency: Currency::CNY,
             open_orders: open.iter().map(|(n, a, c)| (id(*n), amt(a, c))).collect(),
-            receivables: recv.iter().map(|(a, c)| amt(a, c)).collect(),
+            receivables: recv.iter().map(|(n, a, c)| (id(*n), amt(a, c))).collect(),
         }
     }
 
@@ -172,34 +192,50 @@ mod tests {
         // (customer, order, expected (severity, exposure))
         let cases = [
             (
-                customer(None, &[], &[("1000000", "CNY")]),
+                customer(None, &[], &[(101, "1000000", "CNY")]),
                 order("1", "CNY"),
                 None,
             ),
             (
-                customer(Some("100000"), &[(2, "30000", "CNY")], &[("20000", "CNY")]),
+                customer(
+                    Some("100000"),
+                    &[(2, "30000", "CNY")],
+                    &[(103, "20000", "CNY")],
+                ),
                 order("50000", "CNY"),
                 None,
             ),
             (
-                customer(Some("100000"), &[(2, "30000", "CNY")], &[("20000", "CNY")]),
+                customer(
+                    Some("100000"),
+                    &[(2, "30000", "CNY")],
+                    &[(105, "20000", "CNY")],
+                ),
                 order("50000.01", "CNY"),
                 Some((Severity::Critical, "100000.01")),
             ),
             // The new order already among the open orders is not counted twice.
             (
-                customer(Some("100000"), &[(50, "60000", "CNY")], &[("40000", "CNY")]),
+                customer(
+                    Some("100000"),
+                    &[(50, "60000", "CNY")],
+                    &[(107, "40000", "CNY")],
+                ),
                 order("60000", "CNY"),
                 None,
             ),
             // Foreign receivables are not counted, only listed.
             (
-                customer(Some("100000"), &[], &[("90000", "USD")]),
+                customer(Some("100000"), &[], &[(109, "90000", "USD")]),
                 order("100000", "CNY"),
                 None,
             ),
             (
-                customer(Some("100000"), &[], &[("90000", "USD"), ("1", "CNY")]),
+                customer(
+                    Some("100000"),
+                    &[],
+                    &[(111, "90000", "USD"), (112, "1", "CNY")],
+                ),
                 order("100000", "CNY"),
                 Some((Severity::Critical, "100001")),
             ),
@@ -224,12 +260,57 @@ mod tests {
         }
     }
 
+    /// Exposure built through `add_order`, as both sides do from their projection rows, with
+    /// the checked order (id 50, 50000.01) among them in every status: each order is counted
+    /// once. Before, an invoiced order counted as a receivable and again as the new order.
+    #[test]
+    fn each_order_counted_once_whatever_its_status() {
+        use OrderStatus::*;
+        // (the checked order's status as stored, other orders (id, status, amount),
+        //  expected exposure when over 100000, else None)
+        type Others = &'static [(u128, OrderStatus, &'static str)];
+        let cases: [(OrderStatus, Others, Option<&str>); 9] = [
+            (Confirmed, &[], None),
+            (Invoiced, &[], None),
+            (Delivered, &[], None),
+            (Draft, &[], None),
+            // Another invoiced order is a receivable; another open one an open order.
+            (Invoiced, &[(2, Invoiced, "49999.99")], None),
+            (Invoiced, &[(2, Invoiced, "50000")], Some("100000.01")),
+            (Confirmed, &[(2, Delivered, "50000")], Some("100000.01")),
+            // Paid and cancelled orders owe nothing.
+            (
+                Invoiced,
+                &[(2, Paid, "90000"), (3, Cancelled, "90000")],
+                None,
+            ),
+            (
+                Invoiced,
+                &[(2, Invoiced, "30000"), (3, Confirmed, "20000")],
+                Some("100000.01"),
+            ),
+        ];
+        for (i, (status, others, expected)) in cases.iter().enumerate() {
+            let mut c = customer(Some("100000"), &[], &[]);
+            c.add_order(id(50), *status, amt("50000.01", "CNY"));
+            for (n, s, a) in others.iter() {
+                c.add_order(id(*n), *s, amt(a, "CNY"));
+            }
+            let found = check_credit(&c, &order("50000.01", "CNY"));
+            let got = found.as_ref().map(|f| match &f.detail {
+                Detail::Credit { exposure, .. } => *exposure,
+                other => panic!("{other:?}"),
+            });
+            assert_eq!(got, expected.map(d), "case {i}: {found:?}");
+        }
+    }
+
     #[test]
     fn unconverted_amounts_are_reported() {
         let c = customer(
             Some("10"),
             &[(2, "7", "USD")],
-            &[("3", "USD"), ("5", "EUR")],
+            &[(116, "3", "USD"), (117, "5", "EUR")],
         );
         let f = check_credit(&c, &order("11", "CNY")).unwrap();
         let Detail::Credit { unconverted, .. } = &f.detail else {
