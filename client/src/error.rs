@@ -86,6 +86,16 @@ pub enum ClientError {
     /// The server's answer could not be understood.
     #[error("the server's answer could not be read: {0}")]
     Protocol(String),
+    /// The server's answer inflates past what this laptop accepts. Asking again for the same
+    /// page would bring the same answer, so the sync asks for smaller pages instead; only when
+    /// even the smallest page is too large does a sync stop with this, and nothing was lost.
+    #[error(
+        "the server's answer is larger than {limit} bytes even for the smallest page (nothing was lost; sync again later)"
+    )]
+    AnswerTooLarge {
+        /// The most an answer may inflate to.
+        limit: usize,
+    },
 }
 
 impl From<DocError> for ClientError {
@@ -115,6 +125,7 @@ impl ClientError {
             ClientError::ServerBusy { .. } => "server_busy",
             ClientError::Refused { .. } => "refused",
             ClientError::Protocol(_) => "protocol",
+            ClientError::AnswerTooLarge { .. } => "answer_too_large",
         }
     }
 

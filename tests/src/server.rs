@@ -72,6 +72,8 @@ pub struct TestServer {
     pub addr: SocketAddr,
     dir: Dir,
     running: Option<Running>,
+    /// The settings it runs with (its database path aside).
+    settings: Config,
 }
 
 /// Where the server's database lives: a temporary directory removed afterwards, or one kept.
@@ -97,27 +99,33 @@ struct Running {
 impl TestServer {
     /// Starts a server with [`ORG`] imported, on a free loopback port.
     pub fn start() -> TestServer {
+        TestServer::start_with(Config::default())
+    }
+
+    /// Starts a server like [`TestServer::start`] with these settings (e.g. a larger
+    /// `pull_budget_max`); their database path is replaced by the test's own.
+    pub fn start_with(settings: Config) -> TestServer {
         let dir = TempDir::new().expect("temporary directory");
-        TestServer::launch(Dir::Temp(dir), "127.0.0.1:0", ORG).expect("server starts")
+        TestServer::launch(Dir::Temp(dir), "127.0.0.1:0", ORG, settings).expect("server starts")
     }
 
     /// Starts a server whose database is kept in `dir`, listening on `listen`, with the
     /// organisation `org` (TOML) imported.
     pub fn start_in(dir: PathBuf, listen: &str, org: &str) -> anyhow::Result<TestServer> {
         std::fs::create_dir_all(&dir)?;
-        TestServer::launch(Dir::Kept(dir), listen, org)
+        TestServer::launch(Dir::Kept(dir), listen, org, Config::default())
     }
 
-    fn launch(dir: Dir, listen: &str, org: &str) -> anyhow::Result<TestServer> {
-        let state = AppState::open(&config(dir.path().join("server.db")))?;
-        state.admin().import_toml(org)?;
+    fn launch(dir: Dir, listen: &str, org: &str, settings: Config) -> anyhow::Result<TestServer> {
         let listener = std::net::TcpListener::bind(listen)?;
         let addr = listener.local_addr()?;
         let mut server = TestServer {
             addr,
             dir,
             running: None,
+            settings,
         };
+        AppState::open(&server.config())?.admin().import_toml(org)?;
         server.run(listener);
         Ok(server)
     }
@@ -157,7 +165,7 @@ impl TestServer {
     /// A second handle on the server's database while it runs (SQLite in WAL mode serves
     /// both), for admin operations: `server.state().admin().move_user(..)`.
     pub fn state(&self) -> AppState {
-        AppState::open(&config(self.db_path())).expect("the server's database opens")
+        AppState::open(&self.config()).expect("the server's database opens")
     }
 
     /// How many changes the server's log holds (each stored once by hash).
@@ -178,7 +186,7 @@ impl TestServer {
             .enable_all()
             .build()
             .expect("runtime");
-        let state = AppState::open(&config(self.db_path())).expect("server opens");
+        let state = AppState::open(&self.config()).expect("server opens");
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
         runtime.spawn(async move {
             let listener = tokio::net::TcpListener::from_std(listener).expect("listener");
@@ -189,17 +197,18 @@ impl TestServer {
         });
         self.running = Some(Running { runtime, stop });
     }
+
+    /// The settings with this server's database.
+    fn config(&self) -> Config {
+        Config {
+            db_path: self.db_path(),
+            ..self.settings.clone()
+        }
+    }
 }
 
 impl Drop for TestServer {
     fn drop(&mut self) {
         self.kill();
-    }
-}
-
-fn config(db_path: PathBuf) -> Config {
-    Config {
-        db_path,
-        ..Config::default()
     }
 }

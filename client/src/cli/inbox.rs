@@ -1,6 +1,7 @@
 //! `fieldsync inbox`: everything waiting for a person in one list — the business flags still
-//! open or acknowledged, and the fields edited concurrently on two devices (issue 4: field
-//! conflicts appear in the same inbox as business flags).
+//! open or acknowledged, the fields edited concurrently on two devices (issue 4: field
+//! conflicts appear in the same inbox as business flags), and what this laptop set aside in
+//! quarantine: records it cannot read and pulled changes it could not apply.
 
 use serde_json::{Map, Value, json};
 
@@ -8,8 +9,8 @@ use super::Context;
 use super::flags::{flags, print_rows};
 use crate::error::ClientError;
 
-/// Runs `fieldsync inbox`. With `--json`, one array; each item's `type` is `flag` or
-/// `conflict`.
+/// Runs `fieldsync inbox`. With `--json`, one array; each item's `type` is `flag`,
+/// `conflict`, `quarantined_record` or `quarantined_change`.
 pub fn run(ctx: &Context) -> Result<(), ClientError> {
     let json = ctx.out.json;
     let lang = ctx.out.lang;
@@ -76,9 +77,12 @@ pub fn run(ctx: &Context) -> Result<(), ClientError> {
         }
         rows.push(row);
     }
+    rows.extend(quarantined(ctx)?);
     let type_label = |row: &mut Map<String, Value>| {
         let label = match row.get("type").and_then(Value::as_str) {
             Some("flag") => ctx.out.text("flag", "预警"),
+            Some("quarantined_record") => ctx.out.text("quarantined record", "隔离的记录"),
+            Some("quarantined_change") => ctx.out.text("quarantined change", "隔离的变更"),
             _ => ctx.out.text("field conflict", "字段冲突"),
         };
         row.insert("type".into(), json!(label));
@@ -98,6 +102,55 @@ pub fn run(ctx: &Context) -> Result<(), ClientError> {
         ],
     );
     Ok(())
+}
+
+/// What this laptop set aside: records it cannot read, and pulled changes it could not apply
+/// (kept with their bytes and tried again on every sync).
+fn quarantined(ctx: &Context) -> Result<Vec<Map<String, Value>>, ClientError> {
+    let json = ctx.out.json;
+    let held = if json {
+        "held"
+    } else {
+        ctx.out.text("held", "已隔离")
+    };
+    let mut rows = Vec::new();
+    for (id, reason) in ctx.store.quarantined()? {
+        let mut row = Map::new();
+        row.insert("type".into(), json!("quarantined_record"));
+        row.insert("id".into(), json!(id));
+        row.insert("kind".into(), json!(""));
+        row.insert("records".into(), records(&[&id], json));
+        let summary = ctx
+            .out
+            .text("this laptop's copy cannot be read", "本机副本无法读取");
+        row.insert("summary".into(), json!(format!("{summary}: {reason}")));
+        row.insert("status".into(), json!(held));
+        rows.push(row);
+    }
+    for change in ctx.store.quarantined_changes()? {
+        let mut row = Map::new();
+        row.insert("type".into(), json!("quarantined_change"));
+        row.insert("id".into(), json!(change.doc_id));
+        row.insert(
+            "kind".into(),
+            json!(if json {
+                change.reason.as_str()
+            } else {
+                change.reason.label(ctx.out.lang)
+            }),
+        );
+        row.insert("records".into(), records(&[&change.doc_id], json));
+        let summary = format!("{}: {}", change.reason.label(ctx.out.lang), change.detail);
+        row.insert("summary".into(), json!(summary));
+        row.insert("status".into(), json!(held));
+        if json {
+            row.insert("seq".into(), json!(change.seq));
+            row.insert("hash".into(), json!(change.hash));
+            row.insert("detail".into(), json!(change.detail));
+        }
+        rows.push(row);
+    }
+    Ok(rows)
 }
 
 /// The records involved: an array for scripts, short ids on lines for people.

@@ -198,6 +198,7 @@ pub fn status(ctx: &Context) -> Result<(), ClientError> {
         "pending_changes": ctx.store.pending_count()?,
         "conflicts": ctx.store.conflicts(None)?.len(),
         "quarantined": ctx.store.quarantined()?.len(),
+        "quarantined_changes": ctx.store.quarantined_changes()?.len(),
     });
     ctx.out.fields(&value);
     Ok(())

@@ -93,6 +93,15 @@ pub fn sync(ctx: &mut Context, page_bytes: Option<u64>) -> Result<(), ClientErro
             report.round_trips,
             ctx.out.text("round trips", "次往返"),
         );
+        if report.quarantined > 0 {
+            println!(
+                "{}",
+                ctx.out.text(
+                    "some pulled changes could not be applied and were set aside: see `fieldsync inbox`",
+                    "部分收到的变更无法应用，已隔离保存：见 `fieldsync inbox`"
+                )
+            );
+        }
         if report.rejected > 0 {
             println!(
                 "{}",

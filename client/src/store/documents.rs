@@ -163,8 +163,8 @@ pub(super) fn replace(
 }
 
 /// Removes a document and everything derived from it from this laptop: after a purge (the user
-/// may no longer see it; the server keeps it) or when its creation was refused (its bytes are
-/// kept in `rejected`).
+/// may no longer see it; the server keeps it, pulled changes set aside included) or when its
+/// creation was refused (its bytes are kept in `rejected`).
 pub(super) fn remove(conn: &Connection, id: RecordId) -> rusqlite::Result<()> {
     let key = id.to_string();
     for table in projection::TABLES {
@@ -173,7 +173,13 @@ pub(super) fn remove(conn: &Connection, id: RecordId) -> rusqlite::Result<()> {
             [&key],
         )?;
     }
-    for table in ["conflicts", "doc_changes", "quarantine", "documents"] {
+    for table in [
+        "conflicts",
+        "doc_changes",
+        "quarantine",
+        "quarantined_changes",
+        "documents",
+    ] {
         conn.execute(&format!("DELETE FROM {table} WHERE doc_id = ?1"), [&key])?;
     }
     Ok(())

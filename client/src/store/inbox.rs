@@ -21,6 +21,8 @@ pub struct Settled {
     pub rejected: u64,
     /// Pulled changes this laptop did not have.
     pub pulled: u64,
+    /// Pulled changes that could not be applied and were set aside (see `fieldsync inbox`).
+    pub quarantined: u64,
     /// Documents removed from this laptop.
     pub purged: u64,
 }
@@ -62,7 +64,9 @@ impl Store {
         outbox::acknowledge(&tx, &acked)?;
         settled.acked = acked.len() as u64;
         settled.rejected = outbox::reject(&tx, &actor, &response.rejected)? as u64;
-        settled.pulled = pull::apply_pulled(&tx, &actor, &response.changes)?;
+        let applied = pull::apply_pulled(&tx, &actor, &response.changes)?;
+        settled.pulled = applied.applied;
+        settled.quarantined = applied.held;
         for info in &response.actors {
             tx.execute(
                 "INSERT INTO actors (actor, user_name, device) VALUES (?1, ?2, ?3)

@@ -8,6 +8,7 @@ mod inbox;
 mod merge;
 mod outbox;
 mod pull;
+mod quarantine;
 mod queries;
 mod records;
 pub mod reports;
@@ -17,6 +18,7 @@ mod warnings;
 pub use inbox::Settled;
 pub use merge::MergeReport;
 pub use outbox::{Outgoing, RejectedEdit};
+pub use quarantine::{HoldReason, QuarantinedChange, Retried};
 pub use queries::{ConflictRow, ListFilter};
 
 use std::path::{Path, PathBuf};

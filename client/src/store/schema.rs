@@ -58,6 +58,21 @@ fn migrations() -> Vec<String> {
          at TEXT NOT NULL
      );
      CREATE TABLE pending_purges (doc_id TEXT PRIMARY KEY, at TEXT NOT NULL);"
+        .to_string(),
+    // Version 3: pulled changes this laptop could not apply, set aside with the reason and their
+    // bytes (never dropped) and tried again on every sync, so that one bad change never stops
+    // the cursor. `hash` is NULL when the bytes do not parse.
+    "CREATE TABLE quarantined_changes (
+         id INTEGER PRIMARY KEY AUTOINCREMENT,
+         doc_id TEXT NOT NULL,
+         seq INTEGER NOT NULL,
+         hash TEXT,
+         code TEXT NOT NULL,
+         detail TEXT NOT NULL,
+         bytes BLOB NOT NULL,
+         at TEXT NOT NULL
+     );
+     CREATE INDEX quarantined_changes_doc ON quarantined_changes (doc_id);"
         .to_string()]
 }
 

@@ -57,6 +57,10 @@ pub struct SyncReport {
     pub rejected: u64,
     /// New changes received.
     pub pulled: u64,
+    /// Pulled changes that could not be applied and were set aside (see `fieldsync inbox`).
+    pub quarantined: u64,
+    /// Changes set aside by earlier syncs that applied this time.
+    pub recovered: u64,
     /// Documents removed because they left this user's view.
     pub purged: u64,
     /// Compressed bytes sent.
@@ -97,7 +101,12 @@ pub fn sync(
     mut progress: impl FnMut(&SyncReport),
 ) -> Result<SyncReport, ClientError> {
     let token = store.meta("token")?.ok_or(ClientError::NotSignedIn)?;
-    let mut report = SyncReport::default();
+    // Changes set aside earlier are tried first: their cause may have gone away since.
+    let mut report = SyncReport {
+        recovered: store.retry_quarantined()?.applied,
+        ..SyncReport::default()
+    };
+    let mut pull_budget = options.pull_budget;
     loop {
         let batch = store.outbox_batch(options.push_budget)?;
         let request = SyncRequest {
@@ -110,10 +119,19 @@ pub fn sync(
                     bytes: o.bytes.clone(),
                 })
                 .collect(),
-            pull_budget: options.pull_budget,
+            pull_budget,
         };
         let body = zstd::encode_all(protocol::encode(&request).as_slice(), 3)?;
-        let answer = round_trip(http, &token, &body, options, &mut report)?;
+        let answer = match round_trip(http, &token, &body, options, &mut report) {
+            Err(ClientError::AnswerTooLarge { .. }) if pull_budget > 1 => {
+                // The same request would bring the same page: ask for a smaller one. Nothing
+                // was settled, so the same push goes again (the server ignores what it has).
+                pull_budget = smaller_page(pull_budget);
+                report.retries += 1;
+                continue;
+            }
+            answer => answer?,
+        };
         let response: SyncResponse =
             protocol::decode(&answer).map_err(|e| ClientError::Protocol(e.to_string()))?;
         report.bytes_up += body.len() as u64;
@@ -124,6 +142,7 @@ pub fn sync(
         report.acknowledged += settled.acked;
         report.rejected += settled.rejected;
         report.pulled += settled.pulled;
+        report.quarantined += settled.quarantined;
         report.purged += settled.purged;
         progress(&report);
         let outbox_left = !store.outbox_batch(1)?.is_empty();
@@ -131,6 +150,12 @@ pub fn sync(
             return Ok(report);
         }
     }
+}
+
+/// The page budget to ask for after a page came back larger than the laptop accepts: at most
+/// the default (known to fit), and halving from there.
+fn smaller_page(budget: u64) -> u64 {
+    (budget / 2).clamp(1, protocol::DEFAULT_PULL_BUDGET)
 }
 
 /// One request, retried with exponential backoff and jitter while the failure is temporary.

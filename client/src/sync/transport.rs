@@ -91,7 +91,8 @@ impl Http {
     }
 }
 
-/// Inflates a zstd body, refusing anything that would grow past the protocol's cap.
+/// Inflates a zstd body, refusing anything that would grow past the protocol's cap (as
+/// [`ClientError::AnswerTooLarge`], which the sync answers by asking for smaller pages).
 pub fn decompress(compressed: &[u8]) -> Result<Vec<u8>, ClientError> {
     let decoder = zstd::stream::read::Decoder::new(compressed)
         .map_err(|e| ClientError::Protocol(e.to_string()))?;
@@ -101,9 +102,9 @@ pub fn decompress(compressed: &[u8]) -> Result<Vec<u8>, ClientError> {
         .read_to_end(&mut out)
         .map_err(|e| ClientError::Protocol(format!("cannot decompress: {e}")))?;
     if out.len() > MAX_DECOMPRESSED_BYTES {
-        return Err(ClientError::Protocol(
-            "answer larger than the protocol allows".into(),
-        ));
+        return Err(ClientError::AnswerTooLarge {
+            limit: MAX_DECOMPRESSED_BYTES,
+        });
     }
     Ok(out)
 }
