@@ -106,7 +106,8 @@ fn changes_that_cannot_be_applied_are_set_aside_and_the_rest_of_the_page_applies
     let (hash, bytes) = same_sequence_number(&server, &twice);
     append_to_log(&server, &twice, &hash, &bytes);
     append_to_log(&server, &garbled, &[0xab; 32], b"not an automerge change");
-    // Good changes after them, in the same page.
+    // Good changes after them, in the same page, to the same documents too.
+    desk.ok(&["customer", "edit", &twice, "--address", "上海市浦东新区"]);
     desk.ok(&["customer", "edit", &garbled, "--phone", "021-2222"]);
     let later = add_customer(&desk, "上海静安商贸有限公司");
     desk.sync();
@@ -119,6 +120,11 @@ fn changes_that_cannot_be_applied_are_set_aside_and_the_rest_of_the_page_applies
         phone(&road, &twice),
         "021-1111",
         "the clashing change is not applied"
+    );
+    let shown = road.json(&["customer", "show", &twice]);
+    assert_eq!(
+        shown["basics"]["address"], "上海市浦东新区",
+        "its good sibling is"
     );
     let status = road.json(&["status"]);
     assert_eq!(
