@@ -96,6 +96,19 @@ pub enum ClientError {
         /// The most an answer may inflate to.
         limit: usize,
     },
+    /// An edit whose change is larger than the server accepts: refused before anything is
+    /// stored, so the author hears it at once rather than from a sync.
+    #[error(
+        "this edit is too large to sync ({size} bytes; one edit may be at most {max} bytes); \
+         nothing was saved: make it smaller or split it \
+         (修改过大，无法同步：{size} 字节，单次修改上限 {max} 字节；未保存，请缩小或拆分)"
+    )]
+    TooLarge {
+        /// The change's size in bytes.
+        size: usize,
+        /// The most one change may be ([`shared::protocol::MAX_CHANGE_BYTES`]).
+        max: usize,
+    },
 }
 
 impl From<DocError> for ClientError {
@@ -126,6 +139,7 @@ impl ClientError {
             ClientError::Refused { .. } => "refused",
             ClientError::Protocol(_) => "protocol",
             ClientError::AnswerTooLarge { .. } => "answer_too_large",
+            ClientError::TooLarge { .. } => "too_large",
         }
     }
 

@@ -148,11 +148,14 @@ async fn bad_changes_are_rejected_one_by_one() {
     pushes.push(good.clone());
     let answer = server.sync(&sh1, 0, pushes, DEFAULT_PULL_BUDGET).await;
     assert_eq!(answer.rejected.len(), count, "{:#?}", answer.rejected);
-    for ((name, _), rejection) in cases.iter().zip(&answer.rejected) {
+    for (index, ((name, _), rejection)) in cases.iter().zip(&answer.rejected).enumerate() {
         assert!(
             rejection.code == "malformed" || rejection.code == "invalid_record",
             "{name}: {rejection:?}"
         );
+        // Every refusal names the change it refuses by its place in the request, even one too
+        // broken to have a hash: that is how the laptop knows which edit was refused.
+        assert_eq!(rejection.index as usize, index, "{name}: {rejection:?}");
     }
     assert_eq!(
         answer.acked as usize, 1,

@@ -1,4 +1,4 @@
-//! The sync wire protocol, version 1: one request carries both directions.
+//! The sync wire protocol, version 2: one request carries both directions.
 //!
 //! The client sends the changes the server has not yet acknowledged plus its cursor (the highest
 //! log sequence it has applied); the server answers with acknowledgements, rejections with
@@ -16,8 +16,8 @@ use serde::{Deserialize, Serialize};
 use crate::RecordId;
 
 /// The protocol version this build speaks; a request with another version is refused with a
-/// reason rather than misread.
-pub const PROTOCOL_VERSION: u32 = 1;
+/// reason rather than misread. Version 2 names refusals by position and reports held changes.
+pub const PROTOCOL_VERSION: u32 = 2;
 
 /// Content type of encoded, compressed sync bodies.
 pub const CONTENT_TYPE: &str = "application/vnd.fieldsync.sync.v1+zstd";
@@ -28,7 +28,8 @@ pub const MAX_REQUEST_BYTES: usize = 8 * 1024 * 1024;
 /// The most a request may inflate to; larger is refused as a possible decompression bomb.
 pub const MAX_DECOMPRESSED_BYTES: usize = 32 * 1024 * 1024;
 
-/// The most one change may be, raw or inflated.
+/// The most one change may be, raw or inflated. The laptop refuses an edit whose change is
+/// larger before storing it, so the server's refusal is never the first the author hears.
 pub const MAX_CHANGE_BYTES: usize = 4 * 1024 * 1024;
 
 /// The default byte budget of changes in one response.
@@ -60,8 +61,10 @@ pub struct SyncRequest {
 /// Why the server refused a change. The client keeps the refused edit visible with this reason.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Rejection {
-    /// The refused change's hash (hex).
-    pub hash: String,
+    /// The refused change's position in the request's `push` list (0-based). A refusal names
+    /// its change by position, not by hash, because a change too broken to parse has no hash
+    /// the server could give, and the laptop must still know which edit was refused.
+    pub index: u32,
     /// The document it was for.
     pub doc_id: RecordId,
     /// A stable machine-readable code, e.g. `out_of_scope`, `invalid_record`, `malformed`.
@@ -98,12 +101,18 @@ pub struct ActorInfo {
 /// A sync response.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SyncResponse {
-    /// How many of the pushed changes the server now holds (stored now or already before):
-    /// every pushed change not listed in `rejected`. The server answers every pushed change, so
-    /// `acked + rejected.len()` is the number pushed; anything else is a malformed answer.
-    /// A count rather than the hashes, which the client already knows: the hashes were 15 % of
-    /// a week's sync on the wire (see docs/benchmarks.md).
+    /// How many of the pushed changes the server has applied (now or before): every pushed
+    /// change not listed in `held` or `rejected`. The server answers every pushed change, so
+    /// `acked + held.len() + rejected.len()` is the number pushed; anything else is a malformed
+    /// answer. A count rather than the hashes, which the client already knows: the hashes were
+    /// 15 % of a week's sync on the wire (see docs/benchmarks.md).
     pub acked: u32,
+    /// Positions (in the request's `push` list) of changes the server stored but holds pending
+    /// because what they build on has not reached it yet (earlier changes to the document, or
+    /// the customer a visit or deal is for). The server applies them when that arrives, from
+    /// any laptop; until then the laptop keeps them and pushes them again, and learns their
+    /// fate like any other change's.
+    pub held: Vec<u32>,
     /// Pushed changes the server refused, with reasons.
     pub rejected: Vec<Rejection>,
     /// Changes for the client, in log order.

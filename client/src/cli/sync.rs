@@ -78,11 +78,14 @@ pub fn sync(ctx: &mut Context, page_bytes: Option<u64>) -> Result<(), ClientErro
         ctx.out.json(&report);
     } else {
         println!(
-            "{} ↑ {} ({} {}, {} {})  ↓ {} ({} {})  {} B ↑ / {} B ↓ in {} {}",
+            "{} ↑ {} ({} {}, {} {}, {} {})  ↓ {} ({} {})  {} B ↑ / {} B ↓ in {} {}",
             ctx.out.text("synced:", "已同步："),
             report.pushed,
             report.acknowledged,
             ctx.out.text("accepted", "已接受"),
+            report.held,
+            ctx.out
+                .text("held for what they build on", "待前置修改到达"),
             report.rejected,
             ctx.out.text("refused", "被拒"),
             report.pulled,

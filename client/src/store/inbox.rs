@@ -17,6 +17,9 @@ use crate::error::ClientError;
 pub struct Settled {
     /// Changes the server acknowledged.
     pub acked: u64,
+    /// Changes the server stored but holds until what they build on arrives; they stay in the
+    /// outbox and are pushed again, so their final verdict reaches this laptop.
+    pub held: Vec<String>,
     /// Changes filed as refused (including local edits built on them).
     pub rejected: u64,
     /// Pulled changes this laptop did not have.
@@ -43,27 +46,14 @@ impl Store {
         pushed: &[String],
         response: &SyncResponse,
     ) -> Result<Settled, ClientError> {
-        let answered = response.acked as usize + response.rejected.len();
-        if answered != pushed.len() {
-            return Err(ClientError::Protocol(format!(
-                "pushed {} changes but the server answered for {answered}",
-                pushed.len()
-            )));
-        }
-        // Every pushed change the server did not refuse, it now holds.
-        let refused: std::collections::HashSet<&str> =
-            response.rejected.iter().map(|r| r.hash.as_str()).collect();
-        let acked: Vec<String> = pushed
-            .iter()
-            .filter(|h| !refused.contains(h.as_str()))
-            .cloned()
-            .collect();
+        let answer = Answer::read(pushed, response)?;
         let actor = self.device.actor.clone();
         let tx = write_tx(&mut self.conn)?;
         let mut settled = Settled::default();
-        outbox::acknowledge(&tx, &acked)?;
-        settled.acked = acked.len() as u64;
-        settled.rejected = outbox::reject(&tx, &actor, &response.rejected)? as u64;
+        outbox::acknowledge(&tx, &answer.acked)?;
+        settled.acked = answer.acked.len() as u64;
+        settled.held = answer.held;
+        settled.rejected = outbox::reject(&tx, &actor, &answer.refused)? as u64;
         let applied = pull::apply_pulled(&tx, &actor, &response.changes)?;
         settled.pulled = applied.applied;
         settled.quarantined = applied.held;
@@ -85,6 +75,62 @@ impl Store {
         set_meta(&tx, "last_sync", &Utc::now().to_rfc3339())?;
         tx.commit()?;
         Ok(settled)
+    }
+}
+
+/// The server's answer about the pushed changes, each named by this laptop's own hash.
+struct Answer<'a> {
+    acked: Vec<String>,
+    held: Vec<String>,
+    refused: Vec<outbox::Refused<'a>>,
+}
+
+impl<'a> Answer<'a> {
+    /// Reads the answer by position: every pushed change must be answered exactly once, as
+    /// held, refused or (the rest) acknowledged; anything else is a malformed answer and
+    /// nothing is settled.
+    fn read(pushed: &'a [String], response: &'a SyncResponse) -> Result<Self, ClientError> {
+        let malformed = |what: String| Err(ClientError::Protocol(what));
+        let answered = response.acked as usize + response.held.len() + response.rejected.len();
+        if answered != pushed.len() {
+            return malformed(format!(
+                "pushed {} changes but the server answered for {answered}",
+                pushed.len()
+            ));
+        }
+        let mut named = vec![false; pushed.len()];
+        let mut name = |index: u32| -> Result<&'a str, ClientError> {
+            match named.get_mut(index as usize) {
+                Some(seen) if !*seen => {
+                    *seen = true;
+                    Ok(pushed[index as usize].as_str())
+                }
+                _ => Err(ClientError::Protocol(format!(
+                    "the server's answer names pushed change {index} twice or out of range"
+                ))),
+            }
+        };
+        let held = response
+            .held
+            .iter()
+            .map(|&i| name(i).map(str::to_string))
+            .collect::<Result<Vec<_>, _>>()?;
+        let refused = response
+            .rejected
+            .iter()
+            .map(|r| Ok((name(r.index)?, r)))
+            .collect::<Result<Vec<_>, ClientError>>()?;
+        let acked = pushed
+            .iter()
+            .zip(&named)
+            .filter(|(_, named)| !**named)
+            .map(|(hash, _)| hash.clone())
+            .collect();
+        Ok(Answer {
+            acked,
+            held,
+            refused,
+        })
     }
 }
 

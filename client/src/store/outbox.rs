@@ -44,12 +44,25 @@ pub struct RejectedEdit {
 impl Store {
     /// The oldest waiting changes, up to about `max_bytes` (always at least one if any wait).
     pub fn outbox_batch(&self, max_bytes: usize) -> Result<Vec<Outgoing>, ClientError> {
+        self.outbox_batch_except(max_bytes, &HashSet::new())
+    }
+
+    /// [`Store::outbox_batch`] without the changes whose hashes are in `skip`.
+    pub fn outbox_batch_except(
+        &self,
+        max_bytes: usize,
+        skip: &HashSet<String>,
+    ) -> Result<Vec<Outgoing>, ClientError> {
         let mut statement = self
             .conn
             .prepare("SELECT hash, doc_id, bytes FROM outbox ORDER BY id")?;
         let mut rows = statement.query([])?;
         let (mut batch, mut total) = (Vec::new(), 0usize);
         while let Some(row) = rows.next()? {
+            let hash: String = row.get(0)?;
+            if skip.contains(&hash) {
+                continue;
+            }
             let bytes: Vec<u8> = row.get(2)?;
             if !batch.is_empty() && total + bytes.len() > max_bytes {
                 break;
@@ -58,7 +71,7 @@ impl Store {
             let doc_id: String = row.get(1)?;
             if let Ok(doc_id) = doc_id.parse() {
                 batch.push(Outgoing {
-                    hash: row.get(0)?,
+                    hash,
                     doc_id,
                     bytes,
                 });
@@ -94,33 +107,39 @@ pub(super) fn acknowledge(conn: &Connection, acked: &[String]) -> rusqlite::Resu
     Ok(())
 }
 
+/// A refusal and the hash of the change it names (the laptop's own, found by position).
+pub(super) type Refused<'a> = (&'a str, &'a Rejection);
+
 /// Rolls each refused change's document back to the server's state and files the refused
 /// changes (and local changes built on them) under `rejected`. Returns how many were filed.
 pub(super) fn reject(
     conn: &Connection,
     actor: &ActorId,
-    rejections: &[Rejection],
+    rejections: &[Refused<'_>],
 ) -> Result<usize, ClientError> {
-    let mut by_doc: BTreeMap<RecordId, Vec<&Rejection>> = BTreeMap::new();
-    for rejection in rejections {
-        by_doc.entry(rejection.doc_id).or_default().push(rejection);
+    let mut by_doc: BTreeMap<RecordId, Vec<Refused<'_>>> = BTreeMap::new();
+    for &(hash, rejection) in rejections {
+        by_doc
+            .entry(rejection.doc_id)
+            .or_default()
+            .push((hash, rejection));
     }
     let mut filed = 0;
     for (id, refused) in by_doc {
         let refused_hashes: HashSet<ChangeHash> =
-            refused.iter().filter_map(|r| r.hash.parse().ok()).collect();
+            refused.iter().filter_map(|(h, _)| h.parse().ok()).collect();
         let removed = roll_back(conn, actor, id, &refused_hashes)?;
         let first_reason = refused
             .first()
-            .map(|r| r.reason.clone())
+            .map(|(_, r)| r.reason.clone())
             .unwrap_or_default();
         for hash in removed
             .iter()
             .map(ToString::to_string)
-            .chain(refused.iter().map(|r| r.hash.clone()))
+            .chain(refused.iter().map(|(h, _)| h.to_string()))
         {
-            let (code, reason) = match refused.iter().find(|r| r.hash == hash) {
-                Some(r) => (r.code.clone(), r.reason.clone()),
+            let (code, reason) = match refused.iter().find(|(h, _)| *h == hash) {
+                Some((_, r)) => (r.code.clone(), r.reason.clone()),
                 None => (
                     "depends_on_rejected".to_string(),
                     format!("builds on a refused edit: {first_reason}"),

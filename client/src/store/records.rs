@@ -5,6 +5,7 @@ use chrono::Utc;
 use rusqlite::{Transaction, TransactionBehavior, params};
 use shared::doc::{self, CommitMeta, HistoryEntry};
 use shared::domain::Voided;
+use shared::protocol::MAX_CHANGE_BYTES;
 use shared::{Problem, Record, RecordId, RecordKind, RecordType, Validation};
 
 use super::{Store, documents};
@@ -224,7 +225,9 @@ fn write_any(
 }
 
 /// Stores the change just committed on this device, both into the document's change list and
-/// into the outbox for the server.
+/// into the outbox for the server. A change larger than the server accepts is an error, so the
+/// caller's transaction (and the edit) is dropped: the server would refuse it, and everything
+/// built on it after, for good.
 fn queue_local_changes(
     tx: &Transaction<'_>,
     id: RecordId,
@@ -236,6 +239,12 @@ fn queue_local_changes(
     };
     let hash = change.hash();
     let bytes = change.raw_bytes().to_vec();
+    if bytes.len() > MAX_CHANGE_BYTES {
+        return Err(ClientError::TooLarge {
+            size: bytes.len(),
+            max: MAX_CHANGE_BYTES,
+        });
+    }
     tx.execute(
         "INSERT OR IGNORE INTO outbox (hash, doc_id, bytes, created_at) VALUES (?1, ?2, ?3, ?4)",
         params![

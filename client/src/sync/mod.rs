@@ -53,6 +53,9 @@ pub struct SyncReport {
     pub pushed: u64,
     /// Changes the server acknowledged.
     pub acknowledged: u64,
+    /// Changes the server holds until what they build on reaches it; they stay in the outbox
+    /// and are pushed again by the next sync.
+    pub held: u64,
     /// Changes the server refused (see `fieldsync rejected list`).
     pub rejected: u64,
     /// New changes received.
@@ -107,8 +110,12 @@ pub fn sync(
         ..SyncReport::default()
     };
     let mut pull_budget = options.pull_budget;
+    // A change the server holds is pushed once per run: the server applies it by itself when
+    // what it waits for arrives (in a later batch of this run or from another laptop), and the
+    // next run learns its verdict.
+    let mut held = std::collections::HashSet::new();
     loop {
-        let batch = store.outbox_batch(options.push_budget)?;
+        let batch = store.outbox_batch_except(options.push_budget, &held)?;
         let request = SyncRequest {
             protocol: PROTOCOL_VERSION,
             cursor: store.cursor()?,
@@ -140,12 +147,14 @@ pub fn sync(
         let pushed: Vec<String> = batch.iter().map(|o| o.hash.clone()).collect();
         let settled = store.settle(&pushed, &response)?;
         report.acknowledged += settled.acked;
+        report.held += settled.held.len() as u64;
+        held.extend(settled.held);
         report.rejected += settled.rejected;
         report.pulled += settled.pulled;
         report.quarantined += settled.quarantined;
         report.purged += settled.purged;
         progress(&report);
-        let outbox_left = !store.outbox_batch(1)?.is_empty();
+        let outbox_left = !store.outbox_batch_except(1, &held)?.is_empty();
         if (!response.more && !outbox_left) || report.round_trips >= options.max_round_trips {
             return Ok(report);
         }

@@ -19,6 +19,8 @@ use crate::territory::{GLOBAL, Tree};
 pub enum Outcome {
     /// Stored (now or before); the hash in hex.
     Acked(String),
+    /// Stored, but held until what it builds on arrives.
+    Held,
     /// Refused, with a reason.
     Rejected(Rejection),
 }
@@ -34,34 +36,29 @@ fn refuse<T>(code: &'static str, reason: impl Into<String>) -> Result<T, Refusal
     Err(Refusal(code, reason.into()))
 }
 
-/// Checks, authorises and stores one pushed change. Database failures are errors; everything
-/// wrong with the change itself is a rejection. With `rules_enabled` false (measurement only,
+/// Checks, authorises and stores one pushed change, the `index`-th of its request (a refusal
+/// names it by that position). Database failures are errors; everything wrong with the change
+/// itself is a rejection. With `rules_enabled` false (measurement only,
 /// see [`crate::Config::rules_enabled`]) the flag rules are not run on the accepted change.
 pub fn push_one(
     conn: &mut Connection,
     tree: &Tree,
     caller: &Caller,
+    index: u32,
     push: &PushChange,
     rules_enabled: bool,
 ) -> Result<Outcome, ServerError> {
+    let rejected = |code: &str, reason: String| rejected(index, push.doc_id, code, reason);
     let checked = match chunk::check(&push.bytes) {
         Ok(checked) => checked,
-        Err(reason) => return Ok(rejected(String::new(), push.doc_id, "malformed", reason)),
+        Err(reason) => return Ok(rejected("malformed", reason)),
     };
-    let expected = checked.expected_hash();
     let change = match guarded(|| Change::from_bytes(checked.plain)) {
         Some(Ok(change)) => change,
-        Some(Err(e)) => {
-            return Ok(rejected(
-                expected,
-                push.doc_id,
-                "malformed",
-                format!("not a change: {e}"),
-            ));
-        }
+        Some(Err(e)) => return Ok(rejected("malformed", format!("not a change: {e}"))),
         None => {
-            let reason = "the change could not be decoded";
-            return Ok(rejected(expected, push.doc_id, "malformed", reason));
+            let reason = "the change could not be decoded".to_string();
+            return Ok(rejected("malformed", reason));
         }
     };
     let hash = change.hash();
@@ -71,14 +68,14 @@ pub fn push_one(
     }
     match accept(conn, tree, caller, push, change, rules_enabled) {
         Ok(Ok(())) => Ok(Outcome::Acked(hash_hex)),
-        Ok(Err(Refusal(code, reason))) => Ok(rejected(hash_hex, push.doc_id, code, reason)),
+        Ok(Err(Refusal(code, reason))) => Ok(rejected(code, reason)),
         Err(e) => Err(e),
     }
 }
 
-fn rejected(hash: String, doc_id: RecordId, code: &str, reason: impl Into<String>) -> Outcome {
+fn rejected(index: u32, doc_id: RecordId, code: &str, reason: impl Into<String>) -> Outcome {
     Outcome::Rejected(Rejection {
-        hash,
+        index,
         doc_id,
         code: code.to_string(),
         reason: reason.into(),

@@ -67,10 +67,12 @@ pub fn exchange(
 ) -> Result<SyncResponse, ServerError> {
     let tree = store.blocking(|c| Ok(Tree::new(accounts::territories(c)?)))?;
     let mut acked = Vec::new();
+    let mut held = Vec::new();
     let mut rejected = Vec::new();
-    for push in &request.push {
-        match store.blocking(|c| apply::push_one(c, &tree, caller, push, rules_enabled))? {
+    for (index, push) in (0u32..).zip(&request.push) {
+        match store.blocking(|c| apply::push_one(c, &tree, caller, index, push, rules_enabled))? {
             Outcome::Acked(hash) => acked.push(hash),
+            Outcome::Held => held.push(index),
             Outcome::Rejected(rejection) => {
                 tracing::info!(
                     user = %caller.user.name,
@@ -92,6 +94,7 @@ pub fn exchange(
         device = %caller.device,
         pushed = request.push.len(),
         acked = acked.len(),
+        held = held.len(),
         rejected = rejected.len(),
         pulled = pulled.changes.len(),
         purged = pulled.purge.len(),
@@ -116,6 +119,7 @@ pub fn exchange(
         .collect();
     Ok(SyncResponse {
         acked: u32::try_from(acked.len()).unwrap_or(u32::MAX),
+        held,
         rejected,
         changes: pulled.changes,
         purge: pulled.purge,

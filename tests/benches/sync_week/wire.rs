@@ -185,6 +185,7 @@ pub fn breakdown(db_path: &Path, outbox: &[Outgoing], cursor: u64) -> Result<Bre
     }
     let mut response = SyncResponse {
         acked: u32::try_from(outbox.len())?,
+        held: Vec::new(),
         rejected: Vec::new(),
         changes,
         purge: Vec::new(),
