@@ -9,7 +9,7 @@ use common::{Session, last_change};
 use rust_decimal::Decimal;
 use shared::RecordId;
 use shared::doc::CommitMeta;
-use shared::domain::{Decision, Quotation, QuoteStatus};
+use shared::domain::{Decision, Order, Quotation, QuoteStatus};
 use shared::protocol::PushChange;
 
 #[tokio::test]
@@ -175,4 +175,76 @@ async fn approval_requested_and_granted_offline_converges_in_both_orders() {
         server.stop().await;
     }
     assert_eq!(finals[0], finals[1]);
+}
+
+/// A decision on an order signed by `who`, tied to its current content.
+fn decide_order(made: &mut Made, actor: &ActorId, who: &str, decision: Decision) -> PushChange {
+    let id = made.id;
+    edit::<Order>(made, actor, |o| {
+        o.approval = Some(shared::rules::approval::decide(
+            decision,
+            who,
+            chrono::Utc::now(),
+            &o.facts(id, None),
+            Some("说明".into()),
+        ));
+    })
+}
+
+#[tokio::test]
+async fn order_approvals_are_verified_like_quotations() {
+    let server = start().await;
+    let sh1 = server.login("sh1").await;
+    let sh2 = server.login("sh2").await;
+    let mgr = server.login("sh.mgr").await;
+    let c = make(&sh1, &customer("订单审批客户", "EAST-SH", "sh1"));
+    // 300,000 is past a regular salesperson's 200,000, within a region manager's 1,000,000.
+    let mut o = make(&sh1, &order(c.id, "sh1", "300000"));
+    push_ok(&server, &sh1, vec![c.push, o.push.clone()]).await;
+    assert_eq!(kinds_on(&server, o.id), ["beyond_authority"]);
+
+    // Not their own order, not a colleague without the authority; both in both languages.
+    for (session, who, reason) in [(&sh1, "sh1", "own_deal"), (&sh2, "sh2", "amount_beyond")] {
+        let mut copy = Made {
+            id: o.id,
+            doc: o.doc.fork(),
+            push: o.push.clone(),
+        };
+        let change = decide_order(&mut copy, &session.actor, who, Decision::Approved);
+        let response = push(&server, session, vec![change]).await;
+        assert_eq!(response.rejected.len(), 1, "{who}");
+        assert_eq!(response.rejected[0].code, "approval_not_allowed");
+        let why = &response.rejected[0].reason;
+        assert!(why.contains(reason) && why.contains("审批"), "{why}");
+    }
+    // Signed by one person, pushed by another.
+    let mut forged = Made {
+        id: o.id,
+        doc: o.doc.fork(),
+        push: o.push.clone(),
+    };
+    let change = decide_order(&mut forged, &sh1.actor, "sh.mgr", Decision::Approved);
+    let response = push(&server, &sh1, vec![change]).await;
+    assert_eq!(response.rejected.len(), 1);
+
+    // The region manager's approval is accepted and covers the order: a later edit that
+    // leaves the priced content alone raises nothing new.
+    let change = decide_order(&mut o, &mgr.actor, "sh.mgr", Decision::Approved);
+    push_ok(&server, &mgr, vec![change]).await;
+    let change = edit::<Order>(&mut o, &sh1.actor, |o| o.shipping = Some("自提".into()));
+    push_ok(&server, &sh1, vec![change]).await;
+    assert_eq!(
+        flags_on(&server, o.id).len(),
+        1,
+        "only the original request"
+    );
+    // Edited after approval: approval is needed again.
+    let change = edit::<Order>(&mut o, &sh1.actor, |o| {
+        if let Some(line) = o.lines.values_mut().next() {
+            line.quantity = Decimal::from(2);
+        }
+    });
+    push_ok(&server, &sh1, vec![change]).await;
+    assert_eq!(flags_on(&server, o.id).len(), 2);
+    server.stop().await;
 }

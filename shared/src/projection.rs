@@ -9,7 +9,7 @@
 
 use rust_decimal::Decimal;
 
-use crate::domain::{lines_in_order, max_discount};
+use crate::domain::{Approval, lines_in_order, max_discount};
 use crate::money::{self, Currency};
 use crate::record::Record;
 use crate::rules::names::normalise_code;
@@ -88,6 +88,16 @@ fn text<T: ToString>(value: Option<T>) -> Cell {
 
 fn amount(value: Decimal, currency: Currency) -> Cell {
     Cell::Text(money::format_amount(value, currency))
+}
+
+/// A deal's approval as listed: the decision's word.
+fn decision(approval: &Option<Approval>) -> Cell {
+    text(approval.as_ref().map(|a| a.decision.as_str()))
+}
+
+/// Who made a deal's decision.
+fn decided_by(approval: &Option<Approval>) -> Cell {
+    text(approval.as_ref().map(|a| &a.by))
 }
 
 use ColType::{Int, Text};
@@ -197,6 +207,10 @@ pub static QUOTATIONS: Table = Table {
         ("valid_until", Text),
         ("created_at", Text),
         ("voided", Int),
+        // A manager's decision (`approved`, `rejected`, NULL for none) and who made it. Added
+        // after the table existed, like `credit_hold` below.
+        ("approval", Text),
+        ("decided_by", Text),
     ],
     indexes: &["customer_id", "number"],
 };
@@ -222,6 +236,8 @@ pub static ORDERS: Table = Table {
         // the table existed: both sides' schema code adds it to older databases and
         // re-projects their orders.
         ("credit_hold", Text),
+        ("approval", Text),
+        ("decided_by", Text),
     ],
     indexes: &["customer_id", "number"],
 };
@@ -461,6 +477,8 @@ pub fn project(record: &Record) -> Rows {
                     text(q.valid_until),
                     q.created_at.to_rfc3339().into(),
                     voided,
+                    decision(&q.approval),
+                    decided_by(&q.approval),
                 ],
             )];
             rows.extend(line_rows(&q.lines, q.currency));
@@ -487,6 +505,8 @@ pub fn project(record: &Record) -> Rows {
                         .as_ref()
                         .map(|h| if h.is_active() { "held" } else { "released" }.to_string())
                         .into(),
+                    decision(&o.approval),
+                    decided_by(&o.approval),
                 ],
             )];
             rows.extend(line_rows(&o.lines, o.currency));

@@ -3,6 +3,7 @@
 //! SQLite runs in WAL mode with `synchronous=FULL`, so a write that returned has reached the
 //! disk and survives a power cut; every operation is one transaction.
 
+mod approvals;
 mod documents;
 mod inbox;
 mod merge;

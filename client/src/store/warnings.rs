@@ -17,6 +17,7 @@ use shared::RecordId;
 use shared::domain::{Order, OrderStatus, Quotation, QuoteStatus};
 use shared::money::Currency;
 use shared::rules::Finding;
+use shared::rules::approval::covers;
 use shared::rules::authority::{Person, Role, StaffGrade, check_deal, demo_limits};
 use shared::rules::credit::{CreditFacts, NewOrder, check_credit};
 use shared::rules::cross_region::{DealerFacts, OrderDelivery, check_order_delivery};
@@ -44,11 +45,13 @@ impl Store {
         let region = self.customer_region(quote.customer_id)?;
         let deal = quote.facts(id, region);
         let mut out = self.contested(quote.customer_id)?;
-        out.extend(check_deal(
-            &deal,
-            &self.author(&deal.salesperson)?,
-            &demo_limits(),
-        ));
+        if !covers(quote.approval.as_ref(), &deal) {
+            out.extend(check_deal(
+                &deal,
+                &self.author(&deal.salesperson)?,
+                &demo_limits(),
+            ));
+        }
         Ok(out)
     }
 
@@ -60,11 +63,13 @@ impl Store {
         let region = self.customer_region(order.customer_id)?;
         let deal = order.facts(id, region.clone());
         let mut out = self.contested(order.customer_id)?;
-        out.extend(check_deal(
-            &deal,
-            &self.author(&deal.salesperson)?,
-            &demo_limits(),
-        ));
+        if !self.order_approved(&order, &deal)? {
+            out.extend(check_deal(
+                &deal,
+                &self.author(&deal.salesperson)?,
+                &demo_limits(),
+            ));
+        }
         if deal.is_live()
             && let Some(credit) = self.credit(order.customer_id, (id, order.created_at))?
         {
@@ -98,7 +103,7 @@ impl Store {
     /// The author's authority as far as the laptop knows it: the role the server gave this
     /// device's user at login for their own deals (salesperson when unknown), salesperson for
     /// anyone else's; at the grade given at login for this device's user, else regular.
-    fn author(&self, user: &str) -> Result<Person, ClientError> {
+    pub(super) fn author(&self, user: &str) -> Result<Person, ClientError> {
         let role = if user == self.device.user {
             self.meta("role")?
                 .as_deref()
@@ -155,7 +160,10 @@ impl Store {
     }
 
     /// A customer's region on this laptop.
-    fn customer_region(&self, customer: RecordId) -> Result<Option<String>, ClientError> {
+    pub(super) fn customer_region(
+        &self,
+        customer: RecordId,
+    ) -> Result<Option<String>, ClientError> {
         Ok(self
             .conn
             .query_row(

@@ -156,6 +156,7 @@ pub fn salesperson_week(
                 created_at: now,
                 voided: None,
                 credit_hold: None,
+                approval: None,
             }
         };
         order.status = OrderStatus::Confirmed;

@@ -1,12 +1,14 @@
 //! Checks on pushed changes that the flag engine owns: people may only handle a flag (status,
-//! who, when, note), an approval must come from someone with the authority and scope, and an
-//! order's credit hold may only be released, by someone allowed to ([`super::hold`]).
+//! who, when, note), an approval of a quotation or an order must come from someone with the
+//! authority and scope, and an order's credit hold may only be released, by someone allowed to
+//! ([`super::hold`]).
 
 use rusqlite::Connection;
 use shared::RecordId;
-use shared::domain::{Decision, Quotation, QuoteStatus};
+use shared::domain::{Approval, Decision, QuoteStatus};
 use shared::record::Record;
-use shared::rules::authority::{ApprovalError, can_approve};
+use shared::rules::approval::may_decide;
+use shared::rules::facts::DealFacts;
 
 use super::facts;
 use crate::accounts::Caller;
@@ -44,69 +46,79 @@ pub fn check_push(
                 Some(Record::Quotation(old)) => Some(old),
                 _ => None,
             };
-            check_approval(conn, tree, caller, id, old, new, territory)
+            let became_approved = new.status == QuoteStatus::Approved
+                && old.is_none_or(|q| q.status != QuoteStatus::Approved);
+            let approved = new
+                .approval
+                .as_ref()
+                .is_some_and(|a| a.decision == Decision::Approved);
+            if became_approved && !approved {
+                return Ok(Some((
+                    "approval_not_allowed",
+                    "a quotation is approved by recording an approval (`quote approve`), not by \
+                     its status alone / 报价须经审批（quote approve），不能只改状态"
+                        .into(),
+                )));
+            }
+            let deal = new.facts(id, Some(territory.to_string()));
+            let old = old.and_then(|q| q.approval.as_ref());
+            check_approval(conn, tree, caller, old, new.approval.as_ref(), &deal)
         }
         Record::Order(new) => {
             let old = match before {
                 Some(Record::Order(old)) => Some(old),
                 _ => None,
             };
+            let deal = new.facts(id, Some(territory.to_string()));
+            let old_approval = old.and_then(|o| o.approval.as_ref());
+            if let Some(refusal) = check_approval(
+                conn,
+                tree,
+                caller,
+                old_approval,
+                new.approval.as_ref(),
+                &deal,
+            )? {
+                return Ok(Some(refusal));
+            }
             Ok(super::hold::check_order(tree, caller, old, new, territory))
         }
         _ => Ok(None),
     }
 }
 
-/// A new or changed approval must name the person pushing it, who must be allowed to approve
-/// the quotation ([`can_approve`]); a rejection needs the scope but not the authority to
-/// approve. A quotation may not be set to `approved` without an approval to show for it.
+/// A new or changed approval on a quotation or an order must name the person pushing it, who
+/// must be allowed to record that decision on the deal ([`may_decide`], the rule the manager's
+/// laptop applied when the decision was made).
 fn check_approval(
     conn: &Connection,
     tree: &Tree,
     caller: &Caller,
-    id: RecordId,
-    old: Option<&Quotation>,
-    new: &Quotation,
-    territory: &str,
+    old: Option<&Approval>,
+    new: Option<&Approval>,
+    deal: &DealFacts,
 ) -> Result<Option<Refusal>, ServerError> {
-    let old_approval = old.and_then(|q| q.approval.as_ref());
-    let became_approved = new.status == QuoteStatus::Approved
-        && old.is_none_or(|q| q.status != QuoteStatus::Approved);
-    let approved = new
-        .approval
-        .as_ref()
-        .is_some_and(|a| a.decision == Decision::Approved);
-    if became_approved && !approved {
-        return Ok(Some((
-            "approval_not_allowed",
-            "a quotation is approved by recording an approval, not by its status alone".into(),
-        )));
-    }
-    let Some(approval) = new.approval.as_ref().filter(|a| Some(*a) != old_approval) else {
+    let Some(approval) = new.filter(|a| Some(*a) != old) else {
         return Ok(None);
     };
     if approval.by != caller.user.name {
         return Ok(Some((
             "approval_not_allowed",
             format!(
-                "the approval is signed by {} but was pushed by {}",
-                approval.by, caller.user.name
+                "the approval is signed by {} but was pushed by {} / 审批署名为{}，提交者却是{}",
+                approval.by, caller.user.name, approval.by, caller.user.name
             ),
         )));
     }
     let approver = facts::person(conn, &caller.user.name)?;
     let scope = facts::scope(tree, &caller.user);
-    let deal = new.facts(id, Some(territory.to_string()));
+    let limits = super::limits(conn)?;
     Ok(
-        match can_approve(&approver, &scope, &deal, &super::limits(conn)?) {
+        match may_decide(approval.decision, &approver, &scope, deal, &limits) {
             Ok(()) => None,
-            Err(
-                ApprovalError::DiscountBeyondAuthority { .. }
-                | ApprovalError::AmountBeyondAuthority { .. },
-            ) if approval.decision == Decision::Rejected => None,
             Err(error) => {
                 let typed = serde_json::to_string(&error).unwrap_or_default();
-                Some(("approval_not_allowed", format!("{error} {typed}")))
+                Some(("approval_not_allowed", format!("{} {typed}", error.both())))
             }
         },
     )

@@ -116,11 +116,16 @@ fn order_findings(
 ) -> Result<Vec<Finding>, ServerError> {
     let mut out = contested_customers(&facts::deals_of_customer(conn, order.customer_id)?);
     let deal = order.facts(id, Some(territory.to_string()));
-    // An order made from an approved quotation carries that approval, as long as its priced
-    // content is still what was approved.
-    let approval = match order.quotation_id {
-        Some(quotation) => quotation_approval(conn, quotation)?,
-        None => None,
+    // An order's own approval counts first; else an order made from an approved quotation
+    // carries that approval, as long as its priced content is still what was approved.
+    let own = order
+        .approval
+        .clone()
+        .filter(|a| a.decision == Decision::Approved);
+    let approval = match (own, order.quotation_id) {
+        (Some(own), _) => Some(own),
+        (None, Some(quotation)) => quotation_approval(conn, quotation)?,
+        (None, None) => None,
     };
     out.extend(authority(conn, &deal, approval.as_ref())?);
     if deal.is_live()

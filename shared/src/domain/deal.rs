@@ -116,7 +116,7 @@ word_enum! {
 }
 
 word_enum! {
-    /// A manager's decision on a quotation.
+    /// A manager's decision on a quotation or an order.
     pub enum Decision {
         /// Approved.
         Approved = ("approved", "Approved", "批准"),
@@ -125,9 +125,11 @@ word_enum! {
     }
 }
 
-/// A manager's decision on a quotation beyond its author's authority, tied to exactly the
-/// content decided on by its fingerprint: an approved quotation edited afterwards needs approval
-/// again. The server verifies the approver's authority and scope when the decision arrives.
+/// A manager's decision on a quotation or an order beyond its author's authority, tied to
+/// exactly the content decided on by its fingerprint: an approved deal edited afterwards needs
+/// approval again. Recorded on the manager's laptop, offline too
+/// ([`crate::rules::approval::decide`]); the server verifies the approver's authority and
+/// scope when the decision arrives, by the same rule ([`crate::rules::approval::may_decide`]).
 #[derive(Debug, Clone, PartialEq, Eq, Reconcile, Hydrate, Serialize, Deserialize)]
 pub struct Approval {
     /// Approved or rejected.
@@ -285,6 +287,13 @@ pub struct Order {
     #[autosurgeon(missing = "Option::default")]
     #[serde(default)]
     pub credit_hold: Option<CreditHold>,
+    /// A manager's decision on the order itself (an order made without a quotation, or changed
+    /// after its quotation was approved). An order made from an approved quotation is covered
+    /// by that quotation's approval while its priced content is unchanged. Absent in documents
+    /// made before order approvals existed, which hydrate it as `None`.
+    #[autosurgeon(missing = "Option::default")]
+    #[serde(default)]
+    pub approval: Option<Approval>,
 }
 
 impl Order {
@@ -319,6 +328,7 @@ impl Order {
             created_at: now,
             voided: None,
             credit_hold: None,
+            approval: None,
         }
     }
 
@@ -413,6 +423,7 @@ mod tests {
             created_at: at(0),
             voided: None,
             credit_hold: None,
+            approval: None,
         }
     }
 

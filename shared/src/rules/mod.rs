@@ -9,6 +9,7 @@
 //! same situation twice (a re-check after a realignment, a replayed change) yields the same key,
 //! so the flag record built from it can be upserted idempotently.
 
+pub mod approval;
 pub mod authority;
 pub mod credit;
 pub mod cross_region;

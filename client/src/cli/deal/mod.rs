@@ -1,6 +1,7 @@
 //! `fieldsync quote ...` and `fieldsync order ...`: quotations and orders, and the priced
 //! lines both are made of.
 
+mod decision;
 mod order;
 mod quote;
 

@@ -2,7 +2,7 @@
 
 use clap::{Args, Subcommand};
 use serde_json::json;
-use shared::domain::{Order, Quotation};
+use shared::domain::{Decision, Order, Quotation};
 use shared::projection::ORDERS;
 use shared::{Problem, RecordId, RecordKind, Validation};
 
@@ -12,6 +12,7 @@ use super::super::parse::{self, set_parsed, set_required, set_text};
 use super::super::warnings::{self, Saved};
 use crate::error::ClientError;
 
+use super::decision::{self, DecisionArgs};
 use super::{DEAL_COLUMNS, LineEdit, deal_number};
 
 /// Order commands.
@@ -36,6 +37,11 @@ pub enum OrderCommand {
         #[command(flatten)]
         lines: LineEdit,
     },
+    /// Approve an order beyond its author's authority (a manager; offline too, the server
+    /// verifies on sync).
+    Approve(DecisionArgs),
+    /// Reject an order, with a note saying why (a manager).
+    Reject(DecisionArgs),
     /// Show an order with its lines and total.
     Show {
         /// Order id (or unique prefix).
@@ -194,8 +200,14 @@ pub fn run_order(ctx: &mut Context, command: OrderCommand) -> Result<(), ClientE
             super::super::show_record(ctx, id)?;
         }
         OrderCommand::Release { id, note } => release(ctx, &id, note)?,
+        OrderCommand::Approve(args) => {
+            decision::run(ctx, RecordKind::Order, Decision::Approved, args)?;
+        }
+        OrderCommand::Reject(args) => {
+            decision::run(ctx, RecordKind::Order, Decision::Rejected, args)?;
+        }
         OrderCommand::List { customer, all } => {
-            let columns = [DEAL_COLUMNS, &["credit_hold"]].concat();
+            let columns = [DEAL_COLUMNS, &["credit_hold", "approval", "decided_by"]].concat();
             super::super::list_for_customer(ctx, &ORDERS, customer, all, &columns)?;
         }
     }

@@ -4,7 +4,7 @@ use std::collections::BTreeMap;
 
 use clap::{Args, Subcommand};
 use serde_json::json;
-use shared::domain::{Line, Quotation, QuoteStatus, new_item_key, next_position};
+use shared::domain::{Decision, Line, Quotation, QuoteStatus, new_item_key, next_position};
 use shared::money::Currency;
 use shared::projection::QUOTATIONS;
 use shared::{RecordId, RecordKind, Validation};
@@ -15,6 +15,7 @@ use super::super::parse::{self, set_parsed, set_required, set_text};
 use super::super::warnings::{self, Saved};
 use crate::error::ClientError;
 
+use super::decision::{self, DecisionArgs};
 use super::{DEAL_COLUMNS, LineArgs, LineEdit, build_line, deal_number};
 
 /// Quotation commands.
@@ -42,7 +43,8 @@ pub enum QuoteCommand {
     Edit {
         /// Quotation id (or unique prefix).
         id: String,
-        /// Status: draft, submitted, approved, rejected, sent, accepted, lost.
+        /// Status: draft, submitted, sent, accepted, lost (approved and rejected come with a
+        /// manager's decision: `quote approve`, `quote reject`).
         #[arg(long)]
         status: Option<String>,
         #[command(flatten)]
@@ -50,6 +52,11 @@ pub enum QuoteCommand {
         #[command(flatten)]
         lines: LineEdit,
     },
+    /// Approve a quotation beyond its author's authority (a manager; offline too, the server
+    /// verifies on sync). Sets it to approved.
+    Approve(DecisionArgs),
+    /// Reject a quotation, with a note saying why (a manager). Sets it to rejected.
+    Reject(DecisionArgs),
     /// Show a quotation with its lines and total.
     Show {
         /// Quotation id (or unique prefix).
@@ -186,12 +193,19 @@ pub fn run_quote(ctx: &mut Context, command: QuoteCommand) -> Result<(), ClientE
                 json!({"id": id, "changed": changed, "warnings": warnings}),
             );
         }
+        QuoteCommand::Approve(args) => {
+            decision::run(ctx, RecordKind::Quotation, Decision::Approved, args)?;
+        }
+        QuoteCommand::Reject(args) => {
+            decision::run(ctx, RecordKind::Quotation, Decision::Rejected, args)?;
+        }
         QuoteCommand::Show { id } => {
             let id = ctx.store.find_id(&id, Some(RecordKind::Quotation))?;
             super::super::show_record(ctx, id)?;
         }
         QuoteCommand::List { customer, all } => {
-            super::super::list_for_customer(ctx, &QUOTATIONS, customer, all, DEAL_COLUMNS)?;
+            let columns = [DEAL_COLUMNS, &["approval", "decided_by"]].concat();
+            super::super::list_for_customer(ctx, &QUOTATIONS, customer, all, &columns)?;
         }
     }
     Ok(())
