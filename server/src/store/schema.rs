@@ -136,6 +136,23 @@ CREATE TABLE tree_moves (
 -- Organisation-wide settings, e.g. the authority limits (JSON), set by `admin limits set`.
 CREATE TABLE settings (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 "#,
+    r#"
+-- Pushed changes held until what they build on arrives: `waits_for` is the document whose
+-- arrival may let them apply (earlier changes to their own document, or the customer a visit
+-- or deal is for). Who pushed them is kept, so they are applied as that user when it does.
+CREATE TABLE pending_changes (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    hash BLOB NOT NULL UNIQUE,
+    doc_id TEXT NOT NULL,
+    waits_for TEXT NOT NULL,
+    actor TEXT NOT NULL,
+    user TEXT NOT NULL,
+    device TEXT NOT NULL,
+    bytes BLOB NOT NULL,
+    received_at TEXT NOT NULL
+);
+CREATE INDEX pending_changes_waits ON pending_changes (waits_for, seq);
+"#,
 ];
 
 /// Brings the schema up to date, each step in its own transaction.

@@ -3,7 +3,7 @@
 use std::panic::{AssertUnwindSafe, catch_unwind};
 
 use automerge::{AutoCommit, Change};
-use rusqlite::Connection;
+use rusqlite::{Connection, TransactionBehavior};
 use shared::protocol::{PushChange, Rejection};
 use shared::record::Record;
 use shared::{RecordId, RecordKind};
@@ -11,7 +11,7 @@ use shared::{RecordId, RecordKind};
 use crate::accounts::Caller;
 use crate::error::ServerError;
 use crate::store::log::{self, Author};
-use crate::sync::chunk;
+use crate::sync::{chunk, pending};
 use crate::territory::{GLOBAL, Tree};
 
 /// What became of one pushed change.
@@ -30,16 +30,61 @@ pub fn guarded<T>(f: impl FnOnce() -> T) -> Option<T> {
     catch_unwind(AssertUnwindSafe(f)).ok()
 }
 
-struct Refusal(&'static str, String);
+/// Why a change is not applied now. A refusal with `waits_for` is temporary: the change builds
+/// on a document the server does not hold yet (earlier changes to its own document, or the
+/// customer a visit or deal is for), so it is held until that document arrives.
+struct Refusal {
+    code: &'static str,
+    reason: String,
+    waits_for: Option<String>,
+}
 
 fn refuse<T>(code: &'static str, reason: impl Into<String>) -> Result<T, Refusal> {
-    Err(Refusal(code, reason.into()))
+    Err(Refusal {
+        code,
+        reason: reason.into(),
+        waits_for: None,
+    })
+}
+
+/// A temporary refusal: the change waits for document `doc_id` to arrive.
+fn wait_for<T>(
+    doc_id: String,
+    code: &'static str,
+    reason: impl Into<String>,
+) -> Result<T, Refusal> {
+    Err(Refusal {
+        code,
+        reason: reason.into(),
+        waits_for: Some(doc_id),
+    })
+}
+
+/// A pushed change parsed and bounded, not yet checked against anything stored.
+struct Parsed {
+    change: Change,
+    hash_hex: String,
+}
+
+fn parse(bytes: &[u8]) -> Result<Parsed, (&'static str, String)> {
+    let checked = chunk::check(bytes).map_err(|reason| ("malformed", reason))?;
+    let change = match guarded(|| Change::from_bytes(checked.plain)) {
+        Some(Ok(change)) => change,
+        Some(Err(e)) => return Err(("malformed", format!("not a change: {e}"))),
+        None => return Err(("malformed", "the change could not be decoded".to_string())),
+    };
+    let hash_hex = change.hash().to_string();
+    Ok(Parsed { change, hash_hex })
 }
 
 /// Checks, authorises and stores one pushed change, the `index`-th of its request (a refusal
 /// names it by that position). Database failures are errors; everything wrong with the change
-/// itself is a rejection. With `rules_enabled` false (measurement only,
-/// see [`crate::Config::rules_enabled`]) the flag rules are not run on the accepted change.
+/// itself is a rejection, and a change that builds on what the server does not hold yet is
+/// held (see [`pending`]). Reading the document, applying the change and writing the result
+/// is one `BEGIN IMMEDIATE` transaction, so another writer (another request, or an admin
+/// command run as a second process on the live database) can never slip in between and be
+/// overwritten. With `rules_enabled` false (measurement only, see
+/// [`crate::Config::rules_enabled`]) the flag rules are not run on the accepted change.
 pub fn push_one(
     conn: &mut Connection,
     tree: &Tree,
@@ -48,29 +93,68 @@ pub fn push_one(
     push: &PushChange,
     rules_enabled: bool,
 ) -> Result<Outcome, ServerError> {
-    let rejected = |code: &str, reason: String| rejected(index, push.doc_id, code, reason);
-    let checked = match chunk::check(&push.bytes) {
-        Ok(checked) => checked,
-        Err(reason) => return Ok(rejected("malformed", reason)),
+    let parsed = match parse(&push.bytes) {
+        Ok(parsed) => parsed,
+        Err((code, reason)) => return Ok(rejected(index, push.doc_id, code, reason)),
     };
-    let change = match guarded(|| Change::from_bytes(checked.plain)) {
-        Some(Ok(change)) => change,
-        Some(Err(e)) => return Ok(rejected("malformed", format!("not a change: {e}"))),
-        None => {
-            let reason = "the change could not be decoded".to_string();
-            return Ok(rejected("malformed", reason));
+    let hash = parsed.change.hash();
+    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+    if log::has_change(&tx, &hash.0)? {
+        return Ok(Outcome::Acked(parsed.hash_hex));
+    }
+    let outcome = match accept(&tx, tree, caller, push, parsed.change, rules_enabled)? {
+        Ok(()) => {
+            pending::release(&tx, tree, push.doc_id, rules_enabled)?;
+            Outcome::Acked(parsed.hash_hex)
+        }
+        Err(Refusal {
+            waits_for: Some(waits_for),
+            ..
+        }) => {
+            pending::hold(&tx, caller, push, &hash.0, &waits_for)?;
+            Outcome::Held
+        }
+        Err(Refusal { code, reason, .. }) => {
+            return Ok(rejected(index, push.doc_id, code, reason));
         }
     };
-    let hash = change.hash();
-    let hash_hex = hash.to_string();
-    if log::has_change(conn, &hash.0)? {
-        return Ok(Outcome::Acked(hash_hex));
+    tx.commit()?;
+    Ok(outcome)
+}
+
+/// Applies a held change again now that what it waited for may have arrived, inside the
+/// caller's transaction. `Ok(Ok(()))`: applied; `Ok(Err(Some(doc)))`: still waiting, now for
+/// `doc`; `Ok(Err(None))`: refused for good (its author hears why when the laptop pushes it
+/// again, as it does until the server answers other than "held").
+pub(crate) fn retry(
+    tx: &Connection,
+    tree: &Tree,
+    caller: &Caller,
+    push: &PushChange,
+    rules_enabled: bool,
+) -> Result<Result<(), Option<String>>, ServerError> {
+    let parsed = match parse(&push.bytes) {
+        Ok(parsed) => parsed,
+        Err(_) => return Ok(Err(None)),
+    };
+    if log::has_change(tx, &parsed.change.hash().0)? {
+        return Ok(Ok(()));
     }
-    match accept(conn, tree, caller, push, change, rules_enabled) {
-        Ok(Ok(())) => Ok(Outcome::Acked(hash_hex)),
-        Ok(Err(Refusal(code, reason))) => Ok(rejected(code, reason)),
-        Err(e) => Err(e),
-    }
+    Ok(
+        match accept(tx, tree, caller, push, parsed.change, rules_enabled)? {
+            Ok(()) => Ok(()),
+            Err(refusal) => {
+                tracing::info!(
+                    user = %caller.user.name,
+                    doc = %push.doc_id,
+                    code = %refusal.code,
+                    reason = %refusal.reason,
+                    "held change not applied"
+                );
+                Err(refusal.waits_for)
+            }
+        },
+    )
 }
 
 fn rejected(index: u32, doc_id: RecordId, code: &str, reason: impl Into<String>) -> Outcome {
@@ -82,14 +166,41 @@ fn rejected(index: u32, doc_id: RecordId, code: &str, reason: impl Into<String>)
     })
 }
 
+/// A change applied to a copy of its document, checked and ready to store.
+struct Checked {
+    snapshot: Vec<u8>,
+    record: Record,
+    territory: String,
+    old_territory: Option<String>,
+    customer_id: Option<String>,
+}
+
+/// Checks one change against the stored document and, if it passes, stores it (inside the
+/// caller's transaction, which reads and writes).
 fn accept(
-    conn: &mut Connection,
+    tx: &Connection,
     tree: &Tree,
     caller: &Caller,
     push: &PushChange,
     change: Change,
     rules_enabled: bool,
 ) -> Result<Result<(), Refusal>, ServerError> {
+    let hash = change.hash();
+    let checked = match check(tx, tree, caller, push, change)? {
+        Ok(checked) => checked,
+        Err(refusal) => return Ok(Err(refusal)),
+    };
+    store(tx, tree, caller, push, &hash.0, checked, rules_enabled)?;
+    Ok(Ok(()))
+}
+
+fn check(
+    conn: &Connection,
+    tree: &Tree,
+    caller: &Caller,
+    push: &PushChange,
+    change: Change,
+) -> Result<Result<Checked, Refusal>, ServerError> {
     if change.actor_id().to_hex_string() != caller.actor {
         return Ok(refuse(
             "not_your_change",
@@ -98,7 +209,6 @@ fn accept(
     }
     let doc_id = push.doc_id.to_string();
     let existing = log::document(conn, &doc_id)?;
-    let hash = change.hash();
 
     // Apply to a copy of the server's document, off the async threads, panics caught.
     // Flags, quotations and orders are also checked against the record as it was before the
@@ -131,9 +241,10 @@ fn accept(
         None => return Ok(refuse("malformed", "the change could not be applied")),
     };
     if !missing.is_empty() {
-        return Ok(refuse(
+        return Ok(wait_for(
+            doc_id,
             "missing_dependency",
-            "the server does not yet hold the changes this one builds on; push them first",
+            "the server does not yet hold the changes this one builds on",
         ));
     }
     let record = match guarded(|| shared::doc::read(&doc).map_err(|e| e.to_string())) {
@@ -144,7 +255,7 @@ fn accept(
     if !names_itself(&doc, push.doc_id) {
         return Ok(refuse(
             "invalid_record",
-            "the document names a different id than the one it was pushed under",
+            "the document must name itself ($id) with the id it was pushed under",
         ));
     }
     if let Err(e) = record.validate() {
@@ -191,18 +302,40 @@ fn accept(
     let Some(snapshot) = guarded(|| doc.save()) else {
         return Ok(refuse("malformed", "the document could not be saved"));
     };
+    Ok(Ok(Checked {
+        snapshot,
+        record,
+        territory,
+        old_territory,
+        customer_id,
+    }))
+}
 
-    let tx = conn.transaction()?;
-    if let Some(old) = old_territory.as_deref()
+/// Writes a checked change: the log, the document, its projections and the flags it raises,
+/// all in the caller's transaction, so a change and what it causes are stored together or not
+/// at all.
+fn store(
+    tx: &Connection,
+    tree: &Tree,
+    caller: &Caller,
+    push: &PushChange,
+    hash: &[u8],
+    checked: Checked,
+    rules_enabled: bool,
+) -> Result<(), ServerError> {
+    let doc_id = push.doc_id.to_string();
+    let kind = checked.record.kind();
+    let territory = checked.territory.as_str();
+    if let Some(old) = checked.old_territory.as_deref()
         && old != territory
     {
         // Moves are logged before the change, so a reader entering the scope receives the
         // history up to the move and then this change as an ordinary log entry.
-        log::append_move(&tx, &doc_id, old, &territory)?;
+        log::append_move(tx, &doc_id, old, territory)?;
         if kind == RecordKind::Customer {
-            for (dependent, their_territory) in log::dependents(&tx, &doc_id)? {
+            for (dependent, their_territory) in log::dependents(tx, &doc_id)? {
                 if their_territory != territory {
-                    log::append_move(&tx, &dependent, &their_territory, &territory)?;
+                    log::append_move(tx, &dependent, &their_territory, territory)?;
                 }
             }
         }
@@ -212,26 +345,25 @@ fn accept(
         user: &caller.user.name,
         device: &caller.device,
     };
-    log::append_change(&tx, &hash.0, &doc_id, &territory, author, &push.bytes)?;
+    log::append_change(tx, hash, &doc_id, territory, author, &push.bytes)?;
     log::save_document(
-        &tx,
+        tx,
         &doc_id,
         kind.as_str(),
-        &territory,
-        customer_id.as_deref(),
-        &snapshot,
+        territory,
+        checked.customer_id.as_deref(),
+        &checked.snapshot,
     )?;
-    log::reproject(&tx, push.doc_id, &record)?;
-    // The rules run on the projections just written, in the same transaction: a change and
-    // the flags it raises are stored together or not at all.
+    log::reproject(tx, push.doc_id, &checked.record)?;
+    // The rules run on the projections just written, in the same transaction.
     if rules_enabled {
-        crate::flags::on_change(&tx, tree, push.doc_id, &record, &territory)?;
+        crate::flags::on_change(tx, tree, push.doc_id, &checked.record, territory)?;
     }
-    tx.commit()?;
-    Ok(Ok(()))
+    Ok(())
 }
 
-/// Whether the document's `$id` root key, when present, is `id`.
+/// Whether the document's `$id` root key is `id`. A document without one is refused: every
+/// document names itself, so no two can begin with byte-identical changes.
 fn names_itself(doc: &AutoCommit, id: RecordId) -> bool {
     use automerge::{ROOT, ReadDoc, ScalarValue, Value};
     match guarded(|| doc.get(ROOT, "$id")) {
@@ -239,7 +371,6 @@ fn names_itself(doc: &AutoCommit, id: RecordId) -> bool {
             ScalarValue::Str(text) => text.parse::<RecordId>().ok() == Some(id),
             _ => false,
         },
-        Some(Ok(None)) => true,
         _ => false,
     }
 }
@@ -275,10 +406,14 @@ fn derive_territory(
             Some((kind, territory)) if kind == RecordKind::Customer.as_str() => {
                 Ok((territory, Some(id)))
             }
-            _ => refuse(
+            // Not yet here: the customer may still be on its way (another laptop's outbox,
+            // or later in this one's), so the change waits for it rather than being lost.
+            None => wait_for(
+                id.clone(),
                 "unknown_customer",
-                format!("the server holds no customer {id}"),
+                format!("the server holds no customer {id} yet"),
             ),
+            Some(_) => refuse("unknown_customer", format!("{id} is not a customer")),
         })
     };
     Ok(match record {

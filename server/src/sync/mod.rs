@@ -7,6 +7,7 @@
 
 pub mod apply;
 pub mod chunk;
+pub mod pending;
 pub mod pull;
 
 use std::collections::{BTreeSet, HashSet};
