@@ -16,6 +16,7 @@ pub mod protocol;
 pub mod record;
 pub mod report;
 pub mod rules;
+pub mod text;
 pub mod validate;
 
 pub use ids::{RecordId, RecordKind};

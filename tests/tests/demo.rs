@@ -91,3 +91,39 @@ fn the_demo_week_raises_the_planted_flags() {
         );
     }
 }
+
+/// The head-office table lays out by display width: with the demo's real node codes and
+/// Chinese office names and the widest figures, every line is as wide as the header and each
+/// column starts at the same place on every line (before, names were padded by characters, so
+/// lines were 85–94 columns wide and `SOUTH-GZ` ran into its name).
+#[test]
+fn the_head_office_table_keeps_its_columns_in_line() {
+    use demo::org::{LARGE_REGIONS, REGIONS};
+    use shared::text::display_width;
+    let mut rows = vec![vec!["CN".to_string(), "公司总部".to_string()]];
+    for (large, name) in LARGE_REGIONS {
+        rows.push(vec![format!("  {large}"), name.to_string()]);
+        for region in REGIONS.iter().filter(|r| r.large == large) {
+            rows.push(vec![
+                format!("    {}", region.code),
+                region.name.to_string(),
+            ]);
+        }
+    }
+    for (i, row) in rows.iter_mut().enumerate() {
+        let figure = if i % 2 == 0 { "12345678.90" } else { "0.00" };
+        row.extend(["123", "45", figure, "6", figure, "9"].map(String::from));
+    }
+    let lines = demo::print::rollup_table(&rows);
+    assert_eq!(lines.len(), rows.len() + 1);
+    let width = display_width(&lines[0]);
+    for line in &lines {
+        assert_eq!(display_width(line), width, "{lines:#?}");
+    }
+    // The name column starts at the same display column on every line, so no code overflows.
+    let name_at = |line: &str, name: &str| line.find(name).map(|at| display_width(&line[..at]));
+    let first = name_at(&lines[1], "公司总部");
+    for (line, row) in lines[1..].iter().zip(&rows) {
+        assert_eq!(name_at(line, &row[1]), first, "{line}");
+    }
+}

@@ -52,15 +52,8 @@ impl Output {
         if self.json {
             return self.json(value);
         }
-        let mut lines = Vec::new();
-        flatten("", value, &mut lines);
-        let width = lines
-            .iter()
-            .map(|(k, _)| k.chars().count())
-            .max()
-            .unwrap_or(0);
-        for (key, text) in lines {
-            println!("{key:width$}  {text}");
+        for line in field_lines(value) {
+            println!("{line}");
         }
     }
 
@@ -139,5 +132,47 @@ fn flatten(prefix: &str, value: &Value, lines: &mut Vec<(String, String)>) {
         Value::Null => {}
         Value::Object(_) => {}
         other => lines.push((prefix.to_string(), cell_text(other))),
+    }
+}
+
+/// A record as `field  value` lines, the values starting at one display column (keys padded
+/// by display width, so a Chinese key does not push its value out of line).
+fn field_lines(value: &Value) -> Vec<String> {
+    use shared::text::{Align, display_width, pad};
+    let mut lines = Vec::new();
+    flatten("", value, &mut lines);
+    let width = lines
+        .iter()
+        .map(|(k, _)| display_width(k))
+        .max()
+        .unwrap_or(0);
+    lines
+        .into_iter()
+        .map(|(key, text)| format!("{}  {text}", pad(&key, width, Align::Left)))
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+    use shared::text::display_width;
+
+    use super::field_lines;
+
+    #[test]
+    fn values_start_at_one_display_column_whatever_the_keys() {
+        let lines =
+            field_lines(&json!({"名称": "上海华东", "region": "SOUTH-GZ", "备注说明": "x"}));
+        // Where each line's value starts, in display columns (the values end the lines).
+        let at: Vec<_> = lines
+            .iter()
+            .map(|line| {
+                ["上海华东", "SOUTH-GZ", "x"]
+                    .into_iter()
+                    .find(|v| line.ends_with(&format!("  {v}")))
+                    .map(|v| display_width(line) - display_width(v))
+            })
+            .collect();
+        assert!(at.iter().all(|a| a.is_some() && *a == at[0]), "{lines:#?}");
     }
 }

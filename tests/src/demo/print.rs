@@ -52,10 +52,7 @@ pub fn head_office(url: &str, laptops: &[Laptop], outcome: &Outcome) -> anyhow::
         Ok(response.json()?)
     };
     println!("\nHead office (总部), week of 23 November 2026 — GET {url}/v1/reports/rollup:");
-    println!(
-        "  {:<10} {:<8} {:>6} {:>8} {:>14} {:>6} {:>14} {:>6}",
-        "node", "name", "拜访", "新客户", "报价 CNY", "订单", "订单 CNY", "预警"
-    );
+    let mut rows = Vec::new();
     let mut company = None;
     for node in nodes() {
         let rollup = fetch(node).with_context(|| format!("rollup for {node}"))?;
@@ -76,20 +73,22 @@ pub fn head_office(url: &str, laptops: &[Laptop], outcome: &Outcome) -> anyhow::
         } else {
             "  "
         };
-        println!(
-            "  {:<10} {:<8} {:>6} {:>8} {:>14} {:>6} {:>14} {:>6}",
+        rows.push(vec![
             format!("{indent}{node}"),
-            rollup.node_name,
-            rollup.visits,
-            rollup.new_customers,
+            rollup.node_name.clone(),
+            rollup.visits.to_string(),
+            rollup.new_customers.to_string(),
             cny(&rollup.quotations),
-            rollup.orders.count,
+            rollup.orders.count.to_string(),
             cny(&rollup.orders),
-            rollup.flag_totals.values().sum::<u64>(),
-        );
+            rollup.flag_totals.values().sum::<u64>().to_string(),
+        ]);
         if node == "CN" {
             company = Some(rollup);
         }
+    }
+    for line in rollup_table(&rows) {
+        println!("  {line}");
     }
     if let Some(rollup) = company
         && let Some(ranking) = rollup.ranking.get(&Currency::CNY)
@@ -112,6 +111,23 @@ pub fn head_office(url: &str, laptops: &[Laptop], outcome: &Outcome) -> anyhow::
         );
     }
     Ok(())
+}
+
+/// The head-office table's lines: node, name and the week's figures, laid out by display
+/// width so Chinese names and long codes keep every column in line.
+pub fn rollup_table(rows: &[Vec<String>]) -> Vec<String> {
+    use shared::text::Align::{Left, Right};
+    let headers = [
+        ("node", Left),
+        ("name", Left),
+        ("拜访", Right),
+        ("新客户", Right),
+        ("报价 CNY", Right),
+        ("订单", Right),
+        ("订单 CNY", Right),
+        ("预警", Right),
+    ];
+    shared::text::table(&headers, rows)
 }
 
 /// Flags as head office's laptop holds them: one line per situation (a flag has a copy per
