@@ -75,3 +75,53 @@ fn an_oversized_edit_is_refused_at_once_and_the_record_keeps_syncing() {
     );
     assert!(a.json(&["rejected", "list"]).as_array().unwrap().is_empty());
 }
+
+#[test]
+fn a_postponed_purge_is_cancelled_when_the_record_comes_back_into_scope() {
+    let server = TestServer::start();
+    let sh = laptop(&server, "zhang.wei", "pw-zhang");
+    let li = laptop(&server, "li.na", "pw-li");
+    let boss = laptop(&server, "east.boss", "pw-boss");
+    let id = sh.create(&[
+        "customer",
+        "add",
+        "往返客户",
+        "--region",
+        "EAST-SH",
+        "--phone",
+        "021-1",
+    ]);
+    sh.sync();
+    li.sync();
+    boss.sync();
+
+    // li.na edits offline; zhang.wei takes her store laptop to laptop and edits on top of it,
+    // so the server holds his edit until hers arrives, and it waits in his outbox.
+    li.ok(&["customer", "edit", &id, "--owner", "李老板"]);
+    sh.ok(&["merge", "--from", &li.home().display().to_string()]);
+    sh.ok(&["customer", "edit", &id, "--phone", "021-2"]);
+
+    // The manager moves the customer out of Shanghai: the purge waits for zhang.wei's edit.
+    boss.ok(&["customer", "edit", &id, "--region", "EAST-HZ"]);
+    boss.sync();
+    sh.sync();
+    assert_eq!(
+        sh.customer_ids(),
+        vec![id.clone()],
+        "the purge is postponed"
+    );
+
+    // ... and back: the server sends the customer again, so the purge is off.
+    boss.ok(&["customer", "edit", &id, "--region", "EAST-SH"]);
+    boss.sync();
+    sh.sync();
+
+    // li.na's edit arrives, zhang.wei's held edit applies, and his laptop settles it: the
+    // customer, in scope again, stays on his laptop with both edits.
+    li.sync();
+    sh.sync();
+    assert_eq!(sh.customer_ids(), vec![id.clone()], "not purged after all");
+    assert!(shows(&sh, &id, "021-2") && shows(&sh, &id, "李老板"));
+    li.sync();
+    assert!(shows(&li, &id, "021-2"), "his edit reached the server");
+}

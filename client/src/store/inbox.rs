@@ -64,6 +64,17 @@ impl Store {
                 params![info.actor, info.user, info.device],
             )?;
         }
+        // A record the server sends again is in this user's scope again: a purge postponed
+        // for it (its local edits were waiting) is cancelled, or it would be deleted later and
+        // never sent again. A purge in this same answer still stands.
+        for change in &response.changes {
+            if !response.purge.contains(&change.doc_id) {
+                tx.execute(
+                    "DELETE FROM pending_purges WHERE doc_id = ?1",
+                    [change.doc_id.to_string()],
+                )?;
+            }
+        }
         for id in &response.purge {
             tx.execute(
                 "INSERT OR IGNORE INTO pending_purges (doc_id, at) VALUES (?1, ?2)",
