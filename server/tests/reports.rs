@@ -1,9 +1,10 @@
 //! `GET /v1/reports/rollup`: figures checked against totals computed here, scope, formats.
 
 mod common;
+#[path = "reports/xlsx.rs"]
+mod xlsx;
 
 use std::collections::BTreeMap;
-use std::io::Read;
 
 use chrono::{DateTime, Utc};
 use common::{Session, TestServer, get_raw, new_record};
@@ -334,20 +335,56 @@ async fn rollup_figures_scope_and_formats() {
         "{text}"
     );
 
-    // XLSX: a zip holding the sheet, with the amounts as exact text.
+    // XLSX, read back: a summary sheet people read, one row per node of the subtree with the
+    // amounts as numbers in a money format, and the long list with numeric amounts too.
     let query = query.replace("format=csv", "format=xlsx");
     let (status, content_type, body) = get_raw(&server, &boss.token, &query).await;
     assert_eq!(status, StatusCode::OK);
     assert!(content_type.contains("spreadsheetml"), "{content_type}");
-    assert!(body.starts_with(b"PK"));
-    let mut zip = zip::ZipArchive::new(std::io::Cursor::new(body)).expect("a zip");
-    assert!(zip.by_name("xl/worksheets/sheet1.xml").is_ok());
-    let mut strings = String::new();
-    zip.by_name("xl/sharedStrings.xml")
-        .expect("shared strings")
-        .read_to_string(&mut strings)
-        .expect("reads");
-    assert!(strings.contains(&format!(">{east_cny}<")), "{strings}");
+    let book = xlsx::Book::read(body);
+    assert_eq!(book.sheet_names(), ["汇总 Summary", "rollup"]);
+    assert!(
+        book.part("xl/styles.xml")
+            .contains(r##"formatCode="#,##0.00""##)
+    );
+    let summary = book.sheet(1);
+    let header = summary.row(1);
+    assert_eq!(header[0], xlsx::Cell::Text("Node 节点".into()));
+    let ordered_cny = header
+        .iter()
+        .position(|c| *c == xlsx::Cell::Text("Ordered 订单金额 CNY".into()))
+        .expect("an order amount column in CNY");
+    let codes: Vec<xlsx::Cell> = (2..=summary.last_row())
+        .map(|r| summary.row(r)[0].clone())
+        .collect();
+    assert_eq!(codes[0], xlsx::Cell::Text("EAST".into()), "{codes:?}");
+    assert!(
+        codes.len() > 1,
+        "one row per node of the subtree: {codes:?}"
+    );
+    let east = summary.row(2);
+    let expected = east_cny.to_string().parse::<f64>().expect("a number");
+    assert_eq!(east[ordered_cny], xlsx::Cell::Number(expected), "{east:?}");
+    assert!(summary.money_styled(2, ordered_cny), "{east:?}");
+    assert!(summary.xml.contains(r#"state="frozen""#), "frozen header");
+    // The name column fits 华东大区 (8 display columns), CJK counting double.
+    assert!(
+        summary.width(1).is_some_and(|w| w >= 8.0),
+        "{:?}",
+        summary.width(1)
+    );
+
+    let list = book.sheet(2);
+    let orders_cny = (2..=list.last_row())
+        .map(|r| list.row(r))
+        .find(|row| {
+            row[4] == xlsx::Cell::Text("summary".into())
+                && row[6] == xlsx::Cell::Text("orders".into())
+                && row[7] == xlsx::Cell::Text("CNY".into())
+        })
+        .expect("the CNY orders row");
+    assert_eq!(orders_cny[9], xlsx::Cell::Number(expected));
+    assert!((2..=list.last_row()).all(|r| !matches!(list.row(r)[9], xlsx::Cell::Text(_))));
 
     server.stop().await;
 }

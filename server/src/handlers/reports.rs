@@ -26,7 +26,7 @@ pub struct RollupQuery {
 }
 
 /// The export formats.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Format {
     Json,
     Csv,
@@ -89,10 +89,26 @@ pub async fn rollup_report(
             }
             let tree = reports::tree(conn)?;
             let facts = reports::facts(conn)?;
-            rollup(&tree, &node, period, date, &facts)
-                .map_err(|e| ServerError::NotFound(e.to_string()))
+            let at = |node: &str| {
+                rollup(&tree, node, period, date, &facts)
+                    .map_err(|e| ServerError::NotFound(e.to_string()))
+            };
+            // The spreadsheet's summary has a row for every node of the subtree.
+            let nodes = if format == Format::Xlsx {
+                let codes = tree
+                    .subtree(&node)
+                    .map_err(|e| ServerError::NotFound(e.to_string()))?;
+                codes
+                    .iter()
+                    .map(|code| at(code))
+                    .collect::<Result<_, _>>()?
+            } else {
+                Vec::new()
+            };
+            Ok((at(&node)?, nodes))
         })
         .await?;
+    let (result, nodes) = result;
     let stem = format!(
         "rollup-{}-{}-{}",
         result.node, result.period, result.range.first
@@ -115,7 +131,7 @@ pub async fn rollup_report(
                 ),
                 (CONTENT_DISPOSITION, attachment(&stem, "xlsx")),
             ],
-            reports::to_xlsx(&result)?,
+            reports::to_xlsx(&result, &nodes)?,
         )
             .into_response(),
     })

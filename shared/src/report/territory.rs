@@ -131,6 +131,21 @@ impl TerritoryTree {
         Ok(out)
     }
 
+    /// Every node of the subtree at `code`, depth first in code order: the node, then each
+    /// child followed by its own subtree (the order a report lists them in).
+    pub fn subtree(&self, code: &str) -> Result<Vec<String>, TreeError> {
+        self.node(code)?;
+        let mut out = Vec::new();
+        let mut stack = vec![code.to_string()];
+        while let Some(at) = stack.pop() {
+            if let Some(kids) = self.children.get(&at) {
+                stack.extend(kids.iter().rev().cloned());
+            }
+            out.push(at);
+        }
+        Ok(out)
+    }
+
     /// The salespeople attached to regions within the node's subtree.
     pub fn salespeople_under(&self, code: &str) -> Result<BTreeSet<String>, TreeError> {
         let regions = self.regions_under(code)?;

@@ -406,3 +406,14 @@ fn json_and_csv_output() {
             .all(|l| l.split(',').count() == CSV_HEADER.len())
     );
 }
+
+#[test]
+fn a_subtree_lists_each_node_before_its_children() {
+    let t = tree();
+    assert_eq!(
+        t.subtree("CO").unwrap(),
+        ["CO", "EAST", "HZ", "SH", "NORTH", "BJ"]
+    );
+    assert_eq!(t.subtree("SH").unwrap(), ["SH"]);
+    assert!(t.subtree("NOWHERE").is_err());
+}
