@@ -5,7 +5,8 @@
 //! answered with a generic message, so that nothing about the server's insides leaks out.
 
 use axum::Json;
-use axum::http::StatusCode;
+use axum::http::header::RETRY_AFTER;
+use axum::http::{HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde_json::json;
 
@@ -32,6 +33,24 @@ pub enum ServerError {
     /// The body has the wrong content type.
     #[error("{0}")]
     UnsupportedMediaType(String),
+    /// The caller sent too much too fast (login attempts, concurrent syncs from one device): 429
+    /// with `Retry-After` in seconds.
+    #[error("{message}")]
+    RateLimited {
+        /// A sentence for people.
+        message: String,
+        /// Seconds to wait before trying again.
+        retry_after: u64,
+    },
+    /// The server is at its bound for this kind of work (password checks, in-flight sync
+    /// memory): 503 with `Retry-After` in seconds. Nothing is wrong with the request.
+    #[error("{message}")]
+    Busy {
+        /// A sentence for people.
+        message: String,
+        /// Seconds to wait before trying again.
+        retry_after: u64,
+    },
     /// The request conflicts with existing state (e.g. an actor registered to another user).
     #[error("{0}")]
     Conflict(String),
@@ -71,6 +90,8 @@ impl ServerError {
             Self::UnsupportedMediaType(_) => {
                 (StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type")
             }
+            Self::RateLimited { .. } => (StatusCode::TOO_MANY_REQUESTS, "rate_limited"),
+            Self::Busy { .. } => (StatusCode::SERVICE_UNAVAILABLE, "busy"),
             Self::Conflict(_) => (StatusCode::CONFLICT, "conflict"),
             Self::NotFound(_) => (StatusCode::NOT_FOUND, "not_found"),
             Self::Config(_) | Self::Db(_) | Self::Io(_) | Self::Internal(_) => {
@@ -89,13 +110,29 @@ impl From<tokio::task::JoinError> for ServerError {
 impl IntoResponse for ServerError {
     fn into_response(self) -> Response {
         let (status, code) = self.status_and_code();
-        let message = if status.is_server_error() {
+        let retry_after = match &self {
+            Self::RateLimited { retry_after, .. } | Self::Busy { retry_after, .. } => {
+                Some(*retry_after)
+            }
+            _ => None,
+        };
+        let message = if let Self::Busy { message, .. } = &self {
+            // Busy is the one 5xx whose message is ours to show: it names no internals.
+            message.clone()
+        } else if status.is_server_error() {
             tracing::error!(error = %self, "internal error");
             "internal server error".to_string()
         } else {
             tracing::debug!(code, error = %self, "request refused");
             self.to_string()
         };
-        (status, Json(json!({ "error": code, "message": message }))).into_response()
+        let mut response =
+            (status, Json(json!({ "error": code, "message": message }))).into_response();
+        if let Some(seconds) = retry_after {
+            response
+                .headers_mut()
+                .insert(RETRY_AFTER, HeaderValue::from(seconds.max(1)));
+        }
+        response
     }
 }

@@ -26,13 +26,15 @@ pub use config::Config;
 pub use error::ServerError;
 pub use handlers::router;
 
-/// What every request handler shares: the database and the configuration.
+/// What every request handler shares: the database, the configuration and the limits.
 #[derive(Debug, Clone)]
 pub struct AppState {
     /// The database.
     pub store: store::Store,
     /// The configuration the server was opened with.
     pub config: Arc<Config>,
+    /// The bounds on password checks, failed logins and in-flight syncs.
+    pub limits: Arc<handlers::limits::Limits>,
 }
 
 impl AppState {
@@ -42,6 +44,7 @@ impl AppState {
         Ok(AppState {
             store: store::Store::open(&config.db_path)?,
             config: Arc::new(config.clone()),
+            limits: Arc::new(handlers::limits::Limits::new(config)?),
         })
     }
 
@@ -101,13 +104,17 @@ pub async fn serve(
             });
             axum_server::from_tcp_rustls(listener.into_std()?, tls)
                 .handle(handle)
-                .serve(app.into_make_service())
+                .serve(app.into_make_service_with_connect_info::<SocketAddr>())
                 .await?;
         }
         None => {
-            axum::serve(listener, app)
-                .with_graceful_shutdown(shutdown)
-                .await?;
+            // The peer address is what failed logins are counted against.
+            axum::serve(
+                listener,
+                app.into_make_service_with_connect_info::<SocketAddr>(),
+            )
+            .with_graceful_shutdown(shutdown)
+            .await?;
         }
     }
     Ok(())

@@ -48,7 +48,11 @@ pub fn login(
 /// Syncs with the server, showing progress on a terminal.
 pub fn sync(ctx: &mut Context, page_bytes: Option<u64>) -> Result<(), ClientError> {
     let server = ctx.store.meta("server")?.ok_or(ClientError::NotSignedIn)?;
-    let http = Http::new(&server)?;
+    let busy = ctx
+        .out
+        .text("server busy, retrying in", "服务器繁忙，稍后重试：")
+        .to_string();
+    let http = Http::new(&server)?.on_busy(move |delay| eprintln!("{busy} {} s", delay.as_secs()));
     let bar = (!ctx.out.json && std::io::stderr().is_terminal()).then(|| {
         let bar = ProgressBar::new_spinner();
         bar.set_style(

@@ -2,6 +2,7 @@
 //! from the server's permanent refusals.
 
 use std::io::Read;
+use std::sync::Arc;
 use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
@@ -14,6 +15,24 @@ use crate::error::ClientError;
 pub struct Http {
     client: reqwest::blocking::Client,
     base: String,
+    busy: BusyNotice,
+}
+
+/// The longest one `Retry-After` is waited out; a server asking for more is waited this long.
+const MAX_RETRY_AFTER: Duration = Duration::from_secs(60);
+
+/// How many busy answers in a row one request sits out before it reports the server busy (and
+/// the sync's own backoff takes over).
+const MAX_BUSY_WAITS: u32 = 30;
+
+/// What to tell the user while the server asks the laptop to wait.
+#[derive(Clone)]
+struct BusyNotice(Arc<dyn Fn(Duration) + Send + Sync>);
+
+impl std::fmt::Debug for BusyNotice {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("BusyNotice")
+    }
 }
 
 /// What the server says on sign-in.
@@ -51,7 +70,17 @@ impl Http {
         Ok(Http {
             client,
             base: base.trim_end_matches('/').to_string(),
+            busy: BusyNotice(Arc::new(|delay| {
+                tracing::warn!("server busy, retrying in {delay:?}");
+            })),
         })
+    }
+
+    /// Calls `notice` with the wait each time the server answers "busy" (429/503 with
+    /// `Retry-After`) and the laptop waits before retrying, so the user sees why it pauses.
+    pub fn on_busy(mut self, notice: impl Fn(Duration) + Send + Sync + 'static) -> Http {
+        self.busy = BusyNotice(Arc::new(notice));
+        self
     }
 
     /// Signs in and registers this device's actor id.
@@ -77,18 +106,59 @@ impl Http {
 
     /// Sends one compressed sync body; returns the decompressed answer and its size on the wire.
     pub fn sync(&self, token: &str, body: Vec<u8>) -> Result<(Vec<u8>, u64), ClientError> {
-        let response = self
+        let request = self
             .client
             .post(format!("{}/v1/sync", self.base))
             .bearer_auth(token)
             .header(reqwest::header::CONTENT_TYPE, CONTENT_TYPE)
-            .body(body)
-            .send()
-            .map_err(network)?;
-        let response = check(response)?;
+            .body(body);
+        let response = self.send_waiting_when_busy(request)?;
         let compressed = response.bytes().map_err(network)?;
         Ok((decompress(&compressed)?, compressed.len() as u64))
     }
+}
+
+impl Http {
+    /// Sends `request`; while the server answers 429 or 503 with `Retry-After`, waits that long
+    /// (at most [`MAX_RETRY_AFTER`], at most [`MAX_BUSY_WAITS`] times) and sends it again. Our
+    /// server sends these answers before it has done anything with the request, and a sync is
+    /// idempotent anyway, so repeating it is safe; any other answer goes through [`check`].
+    fn send_waiting_when_busy(
+        &self,
+        request: reqwest::blocking::RequestBuilder,
+    ) -> Result<reqwest::blocking::Response, ClientError> {
+        let mut waits = 0;
+        loop {
+            let attempt = request
+                .try_clone()
+                .ok_or_else(|| ClientError::Protocol("the request cannot be repeated".into()))?;
+            let response = attempt.send().map_err(network)?;
+            let status = response.status().as_u16();
+            let delay = retry_after(&response).filter(|_| status == 429 || status == 503);
+            match delay {
+                Some(delay) if waits < MAX_BUSY_WAITS => {
+                    waits += 1;
+                    (self.busy.0)(delay);
+                    std::thread::sleep(delay);
+                }
+                _ => return check(response),
+            }
+        }
+    }
+}
+
+/// The wait a `Retry-After` header asks for (whole seconds; HTTP dates are not used by our
+/// server and are ignored), bounded by [`MAX_RETRY_AFTER`].
+fn retry_after(response: &reqwest::blocking::Response) -> Option<Duration> {
+    let seconds: u64 = response
+        .headers()
+        .get(reqwest::header::RETRY_AFTER)?
+        .to_str()
+        .ok()?
+        .trim()
+        .parse()
+        .ok()?;
+    Some(Duration::from_secs(seconds).min(MAX_RETRY_AFTER))
 }
 
 /// Inflates a zstd body, refusing anything that would grow past the protocol's cap (as

@@ -2,6 +2,9 @@
 //!
 //! A token is 32 random bytes shown to the client once as 64 hex characters; the server keeps
 //! only its SHA-256, so a stolen database yields no usable tokens. Logging out revokes the token.
+//! Login checks passwords on the bounded pool of [`passwords`].
+
+pub mod passwords;
 
 use std::fmt;
 use std::str::FromStr;

@@ -1,9 +1,11 @@
 //! Login, logout, who am I.
 
+use std::net::SocketAddr;
+
 use axum::Json;
-use axum::extract::State;
 use axum::extract::rejection::JsonRejection;
-use axum::http::StatusCode;
+use axum::extract::{ConnectInfo, State};
+use axum::http::{Extensions, StatusCode};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
@@ -22,8 +24,15 @@ pub struct LoginRequest {
 }
 
 /// `POST /v1/login`.
+///
+/// The order keeps a flood cheap and harmless: malformed requests are refused first, then the
+/// failed-login limits (429 before any work), then the user's hash is read (holding the database
+/// lock only for that read), then the password is checked on the bounded pool outside the lock
+/// (an unknown user against a dummy hash, so both cost and answer the same), and only then is the
+/// device registered.
 pub async fn login(
     State(state): State<AppState>,
+    extensions: Extensions,
     body: Result<Json<LoginRequest>, JsonRejection>,
 ) -> Result<Json<Value>, ServerError> {
     let Json(request) = body.map_err(|e| ServerError::malformed(e.body_text()))?;
@@ -38,41 +47,67 @@ pub async fn login(
     if device.is_empty() || device.len() > 200 {
         return Err(ServerError::malformed("device must be 1 to 200 characters"));
     }
-    let (token, (answer, grade)) = state
+    let address = extensions
+        .get::<ConnectInfo<SocketAddr>>()
+        .map_or_else(|| "unknown".to_string(), |info| info.0.ip().to_string());
+    let attempt = state.limits.logins.admit(&request.user, &address)?;
+    let name = request.user.clone();
+    let found = state
         .store
-        .run(move |c| {
-            let denied = || ServerError::Unauthorized("wrong user name or password".into());
-            let Some((user, hash)) = store::accounts::user_with_hash(c, &request.user)? else {
-                return Err(denied());
-            };
-            if !accounts::verify_password(&request.password, &hash) {
-                return Err(denied());
-            }
-            match store::accounts::device_user(c, &actor)? {
-                Some(owner) if owner != user.name => {
-                    return Err(ServerError::Conflict(
-                        "this device's actor id is registered to another user".into(),
-                    ));
-                }
-                _ => {}
-            }
-            let (token, token_hash) = accounts::new_token();
-            let tx = c.transaction()?;
-            store::accounts::register_device(&tx, &actor, &user.name, &device)?;
-            store::accounts::insert_token(&tx, &token_hash, &user.name, &device, &actor)?;
-            tx.commit()?;
-            let grade = store::accounts::grade(c, &user.name)?;
-            tracing::info!(user = %user.name, device = %device, "login");
-            Ok((token, (user, grade)))
-        })
+        .run(move |c| store::accounts::user_with_hash(c, &name))
+        .await?;
+    let (user, hash) = match found {
+        Some((user, hash)) => (Some(user), Some(hash)),
+        None => (None, None),
+    };
+    let matched = state
+        .limits
+        .passwords
+        .verify(request.password, hash)
+        .await?;
+    let Some(user) = user.filter(|_| matched) else {
+        return Err(ServerError::Unauthorized(
+            "wrong user name or password".into(),
+        ));
+    };
+    attempt.succeeded();
+    let name = user.name.clone();
+    let (token, grade) = state
+        .store
+        .run(move |c| register(c, &name, &device, &actor))
         .await?;
     Ok(Json(json!({
         "token": token,
-        "user": answer.name,
-        "role": answer.role.as_str(),
+        "user": user.name,
+        "role": user.role.as_str(),
         "grade": grade,
-        "territory": answer.territory,
+        "territory": user.territory,
     })))
+}
+
+/// Registers the device and issues its token; returns the token and the user's grade.
+fn register(
+    c: &mut rusqlite::Connection,
+    user: &str,
+    device: &str,
+    actor: &str,
+) -> Result<(String, String), ServerError> {
+    match store::accounts::device_user(c, actor)? {
+        Some(owner) if owner != user => {
+            return Err(ServerError::Conflict(
+                "this device's actor id is registered to another user".into(),
+            ));
+        }
+        _ => {}
+    }
+    let (token, token_hash) = accounts::new_token();
+    let tx = c.transaction()?;
+    store::accounts::register_device(&tx, actor, user, device)?;
+    store::accounts::insert_token(&tx, &token_hash, user, device, actor)?;
+    tx.commit()?;
+    let grade = store::accounts::grade(c, user)?;
+    tracing::info!(user = %user, device = %device, "login");
+    Ok((token, grade))
 }
 
 /// `POST /v1/logout`: revokes the token used.

@@ -9,9 +9,11 @@
 //! | `POST /v1/sync` | Bearer | zstd(postcard(`SyncRequest`)) | zstd(postcard(`SyncResponse`)) |
 //! | `GET /v1/reports/rollup?node=&period=&date=&format=json\|csv\|xlsx` | Bearer | | a node's rollup (see [`crate::reports`]) |
 //!
-//! Errors are JSON `{"error": code, "message": text}` (see [`crate::error`]).
+//! Errors are JSON `{"error": code, "message": text}` (see [`crate::error`]). Login and sync are
+//! bounded by [`limits`]: 429 `rate_limited` and 503 `busy` carry `Retry-After` in seconds.
 
 mod auth;
+pub mod limits;
 mod reports;
 mod sync;
 

@@ -12,6 +12,10 @@ use crate::accounts::Caller;
 use crate::error::ServerError;
 use crate::sync;
 
+/// What a sync holds besides its body, inflation and response (headers, the caller, the
+/// exchange's own bookkeeping), reserved up front.
+const BASE_BYTES: usize = 256 * 1024;
+
 /// Reads and discards a refused body (up to a bound), so that the client finishes sending and
 /// reads the 413 instead of failing on a closed connection.
 async fn drain(mut body: Body) {
@@ -54,16 +58,40 @@ pub async fn sync(
         drain(body).await;
         return Err(too_large());
     }
+    // Room for the body is reserved before it is read; the rest as the request grows.
+    let declared = declared.map_or(MAX_REQUEST_BYTES, |len| {
+        usize::try_from(len).unwrap_or(MAX_REQUEST_BYTES)
+    });
+    let reservation = state
+        .limits
+        .syncs
+        .admit(&caller.actor, BASE_BYTES + declared)
+        .await?;
     let body = axum::body::to_bytes(body, MAX_REQUEST_BYTES)
         .await
         .map_err(|_| too_large())?;
+    let (request, mut reservation) = state
+        .limits
+        .decoders
+        .run(move || {
+            let mut reservation = reservation;
+            let held = BASE_BYTES + body.len();
+            let request =
+                sync::decode_body_within(&body, |inflated| reservation.ensure(held + inflated));
+            request.map(|request| (request, reservation))
+        })
+        .await??;
     let budget_max = state.config.pull_budget_max;
     let rules_enabled = state.config.rules_enabled;
     let store = state.store.clone();
     let bytes = tokio::task::spawn_blocking(move || {
-        let request = sync::decode_body(&body)?;
+        // The response is built at most `pull_budget` large, then compressed: room for both.
+        let pull = usize::try_from(request.pull_budget.min(budget_max)).unwrap_or(usize::MAX);
+        reservation.ensure(reservation.bytes().saturating_add(pull.saturating_mul(2)))?;
         let response = sync::exchange(&store, &caller, request, budget_max, rules_enabled)?;
-        sync::encode_body(&response)
+        let bytes = sync::encode_body(&response);
+        drop(reservation);
+        bytes
     })
     .await??;
     Ok((

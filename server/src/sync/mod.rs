@@ -25,20 +25,76 @@ use apply::Outcome;
 
 /// Inflates and decodes a request body, refusing bombs and garbage with 4xx errors.
 pub fn decode_body(body: &[u8]) -> Result<SyncRequest, ServerError> {
-    let decoder = zstd::stream::read::Decoder::new(body)
+    decode_body_within(body, |_| Ok(()))
+}
+
+/// Like [`decode_body`], calling `reserve(bytes)` before the memory it holds for the request
+/// grows to `bytes` (the inflation buffer, then the decoded request beside it), so that a caller
+/// keeping a memory budget can refuse before the memory is taken.
+pub fn decode_body_within(
+    body: &[u8],
+    mut reserve: impl FnMut(usize) -> Result<(), ServerError>,
+) -> Result<SyncRequest, ServerError> {
+    let mut decoder = zstd::stream::read::Decoder::new(body)
         .map_err(|_| ServerError::malformed("the body is not zstd-compressed"))?;
-    let mut inflated = Vec::new();
+    // The decoder's window is memory too, chosen by the sender: cap it.
     decoder
-        .take(MAX_DECOMPRESSED_BYTES as u64 + 1)
-        .read_to_end(&mut inflated)
-        .map_err(|_| ServerError::malformed("the body is not valid zstd"))?;
+        .window_log_max(ZSTD_WINDOW_LOG_MAX)
+        .map_err(|e| ServerError::Internal(format!("zstd window: {e}")))?;
+    reserve(ZSTD_WINDOW_BYTES)?;
+    let mut reserve_beside_window = |bytes: usize| reserve(ZSTD_WINDOW_BYTES + bytes);
+    let inflated = inflate(decoder, &mut reserve_beside_window)?;
+    // The decoded request holds about as much again as the inflated bytes.
+    reserve_beside_window(2 * inflated.capacity())?;
+    decode_inflated(&inflated)
+}
+
+/// The largest zstd window a request may use (2^23 = 8 MiB; the laptop's level 3 uses 2 MiB,
+/// even level 19 uses 8 MiB). A body asking for more is refused as invalid zstd.
+const ZSTD_WINDOW_LOG_MAX: u32 = 23;
+
+/// The memory a decoder's window takes at most.
+pub const ZSTD_WINDOW_BYTES: usize = 1 << ZSTD_WINDOW_LOG_MAX;
+
+/// Reads `decoder` to the end (at most one byte past the cap), growing the buffer only after
+/// `reserve` agreed to its new capacity.
+fn inflate(
+    decoder: impl Read,
+    reserve: &mut impl FnMut(usize) -> Result<(), ServerError>,
+) -> Result<Vec<u8>, ServerError> {
+    const STEP: usize = 64 * 1024;
+    let mut limited = decoder.take(MAX_DECOMPRESSED_BYTES as u64 + 1);
+    let mut inflated = Vec::new();
+    let mut chunk = vec![0u8; STEP];
+    loop {
+        let read = limited
+            .read(&mut chunk)
+            .map_err(|_| ServerError::malformed("the body is not valid zstd"))?;
+        if read == 0 {
+            return Ok(inflated);
+        }
+        let needed = inflated.len() + read;
+        if needed > inflated.capacity() {
+            // `take` stops reading one byte past the cap, so `needed` never exceeds it.
+            let grown = (inflated.capacity() * 2)
+                .max(needed)
+                .clamp(STEP, MAX_DECOMPRESSED_BYTES + 1);
+            reserve(grown)?;
+            inflated.reserve_exact(grown - inflated.len());
+        }
+        inflated.extend_from_slice(&chunk[..read]);
+    }
+}
+
+/// Decodes inflated bytes, refusing anything over the cap or of another protocol version.
+fn decode_inflated(inflated: &[u8]) -> Result<SyncRequest, ServerError> {
     if inflated.len() > MAX_DECOMPRESSED_BYTES {
         return Err(ServerError::TooLarge(format!(
             "the body inflates beyond {MAX_DECOMPRESSED_BYTES} bytes"
         )));
     }
     let request: SyncRequest =
-        protocol::decode(&inflated).map_err(|e| ServerError::malformed(e.to_string()))?;
+        protocol::decode(inflated).map_err(|e| ServerError::malformed(e.to_string()))?;
     if request.protocol != PROTOCOL_VERSION {
         return Err(ServerError::BadRequest {
             code: "unsupported_protocol",
