@@ -193,6 +193,27 @@ fn rejections_and_order_approvals_reach_the_salesperson() {
     assert_eq!(shown["approval"]["note"], "价格太低，请重新报价");
     let row = listed(&zhang, "quote", &quote);
     assert_eq!(row["approval"], "rejected", "{row}");
+    // The inbox lists the rejection (with its note) until the salesperson acts on it.
+    let inbox = zhang.json(&["inbox"]);
+    let decision = inbox
+        .as_array()
+        .and_then(|rows| {
+            rows.iter()
+                .find(|r| r["type"] == "decision" && r["id"] == quote.as_str())
+        })
+        .unwrap_or_else(|| panic!("no decision in the inbox: {inbox}"));
+    assert_eq!(decision["status"], "rejected", "{decision}");
+    assert_eq!(decision["note"], "价格太低，请重新报价");
+    zhang.json(&["quote", "edit", &quote, "--status", "draft"]);
+    let inbox = zhang.json(&["inbox"]);
+    assert!(
+        !inbox
+            .as_array()
+            .into_iter()
+            .flatten()
+            .any(|r| r["type"] == "decision" && r["id"] == quote.as_str()),
+        "{inbox}"
+    );
     let row = listed(&zhang, "order", &order);
     assert_eq!(
         (&row["approval"], &row["decided_by"]),

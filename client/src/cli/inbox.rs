@@ -10,7 +10,7 @@ use super::flags::{flags, print_rows};
 use crate::error::ClientError;
 
 /// Runs `fieldsync inbox`. With `--json`, one array; each item's `type` is `flag`,
-/// `conflict`, `quarantined_record` or `quarantined_change`.
+/// `conflict`, `quarantined_record`, `quarantined_change` or `decision`.
 pub fn run(ctx: &Context) -> Result<(), ClientError> {
     let json = ctx.out.json;
     let lang = ctx.out.lang;
@@ -78,11 +78,13 @@ pub fn run(ctx: &Context) -> Result<(), ClientError> {
         rows.push(row);
     }
     rows.extend(quarantined(ctx)?);
+    rows.extend(decisions(ctx)?);
     let type_label = |row: &mut Map<String, Value>| {
         let label = match row.get("type").and_then(Value::as_str) {
             Some("flag") => ctx.out.text("flag", "预警"),
             Some("quarantined_record") => ctx.out.text("quarantined record", "隔离的记录"),
             Some("quarantined_change") => ctx.out.text("quarantined change", "隔离的变更"),
+            Some("decision") => ctx.out.text("manager's decision", "审批结果"),
             _ => ctx.out.text("field conflict", "字段冲突"),
         };
         row.insert("type".into(), json!(label));
@@ -148,6 +150,46 @@ fn quarantined(ctx: &Context) -> Result<Vec<Map<String, Value>>, ClientError> {
             row.insert("seq".into(), json!(change.seq));
             row.insert("hash".into(), json!(change.hash));
             row.insert("detail".into(), json!(change.detail));
+        }
+        rows.push(row);
+    }
+    Ok(rows)
+}
+
+/// Managers' decisions on this user's own deals that wait for them: a quotation approved (to
+/// send) or rejected (to revise, the note says why), an order rejected.
+fn decisions(ctx: &Context) -> Result<Vec<Map<String, Value>>, ClientError> {
+    let json = ctx.out.json;
+    let mut rows = Vec::new();
+    for pending in ctx.store.pending_decisions()? {
+        let approval = &pending.approval;
+        let mut row = Map::new();
+        row.insert("type".into(), json!("decision"));
+        row.insert("id".into(), json!(pending.id));
+        row.insert("kind".into(), json!(pending.kind));
+        row.insert("records".into(), records(&[&pending.id], json));
+        let by = ctx.out.text("by", "审批人");
+        let mut summary = format!(
+            "{} {}, {by} {}",
+            pending.number,
+            approval.decision.label(ctx.out.lang),
+            approval.by
+        );
+        if let Some(note) = &approval.note {
+            summary.push_str(&format!(": {note}"));
+        }
+        row.insert("summary".into(), json!(summary));
+        row.insert(
+            "status".into(),
+            json!(if json {
+                approval.decision.as_str()
+            } else {
+                approval.decision.label(ctx.out.lang)
+            }),
+        );
+        if json {
+            row.insert("by".into(), json!(approval.by));
+            row.insert("note".into(), json!(approval.note));
         }
         rows.push(row);
     }

@@ -102,3 +102,59 @@ impl Store {
         Ok(decide(decision, &user, chrono::Utc::now(), deal, note))
     }
 }
+
+/// A manager's decision waiting for the salesperson: a quotation of theirs approved (to send)
+/// or rejected (to revise), or an order of theirs rejected.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PendingDecision {
+    /// `quotation` or `order`.
+    pub kind: &'static str,
+    /// The deal.
+    pub id: RecordId,
+    /// Its number.
+    pub number: String,
+    /// The decision.
+    pub approval: Approval,
+}
+
+impl Store {
+    /// The decisions on this device's user's own deals that wait for them: quotations still
+    /// approved or rejected (the status moves on when they act), orders rejected.
+    pub fn pending_decisions(&self) -> Result<Vec<PendingDecision>, ClientError> {
+        let mut stmt = self.conn.prepare(
+            "SELECT 'quotation', doc_id FROM quotations
+             WHERE salesperson = ?1 AND voided = 0 AND approval IS NOT NULL
+               AND status IN ('approved', 'rejected')
+             UNION ALL
+             SELECT 'order', doc_id FROM orders
+             WHERE salesperson = ?1 AND voided = 0 AND approval = 'rejected'",
+        )?;
+        let rows = stmt
+            .query_map([&self.device().user], |r| {
+                Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?))
+            })?
+            .collect::<Result<Vec<_>, _>>()?;
+        let mut out = Vec::new();
+        for (kind, id) in rows {
+            let Ok(id) = id.parse::<RecordId>() else {
+                continue;
+            };
+            let (kind, number, approval) = if kind == "order" {
+                let o: Order = self.get(id)?;
+                ("order", o.number, o.approval)
+            } else {
+                let q: Quotation = self.get(id)?;
+                ("quotation", q.number, q.approval)
+            };
+            if let Some(approval) = approval {
+                out.push(PendingDecision {
+                    kind,
+                    id,
+                    number,
+                    approval,
+                });
+            }
+        }
+        Ok(out)
+    }
+}

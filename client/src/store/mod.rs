@@ -16,6 +16,7 @@ pub mod reports;
 mod schema;
 mod warnings;
 
+pub use approvals::PendingDecision;
 pub use inbox::Settled;
 pub use merge::MergeReport;
 pub use outbox::{Outgoing, RejectedEdit};
