@@ -5,8 +5,9 @@
 //! and their histories are kept. The duplicate's visits, quotations and orders keep their
 //! `customer_id` (their history stays true), but the server hangs them from the survivor
 //! (`customer_alias`, `documents.customer_id`): they follow its territory and count as its
-//! deals for the flag rules. Everything happens in one transaction, committed by the server's
-//! actor and appended to the log, so laptops receive it through ordinary sync.
+//! deals for the flag rules. Everything happens in one `BEGIN IMMEDIATE` transaction (safe
+//! while the server runs), committed by the server's actor and appended to the log, so laptops
+//! receive it through ordinary sync.
 
 use automerge::AutoCommit;
 use chrono::Utc;
@@ -102,7 +103,10 @@ pub fn merge_customers(
         ));
     }
     let tree = Tree::new(accounts::territories(conn)?);
-    let tx = conn.transaction()?;
+    // Read, change and write under SQLite's write lock from the start, as pushes do: this
+    // command runs as a second process on the live database, and a deferred transaction would
+    // either fail to upgrade or be overwritten by a push that read the customer before it.
+    let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
     let (survivor_doc, mut kept, survivor_territory) = load_customer(&tx, survivor)?;
     let (duplicate_doc, mut merged, duplicate_territory) = load_customer(&tx, duplicate)?;
     if merged.merged_into == Some(survivor) {
