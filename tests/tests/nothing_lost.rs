@@ -125,3 +125,34 @@ fn a_postponed_purge_is_cancelled_when_the_record_comes_back_into_scope() {
     li.sync();
     assert!(shows(&li, &id, "021-2"), "his edit reached the server");
 }
+
+#[test]
+fn an_edit_built_on_another_laptops_unsynced_work_is_held_not_lost() {
+    let server = TestServer::start();
+    let a = laptop(&server, "zhang.wei", "pw-zhang");
+    let b = laptop(&server, "li.na", "pw-li");
+    let c = laptop(&server, "east.boss", "pw-boss");
+
+    // A creates a customer offline; B takes A's store laptop to laptop and edits it.
+    let id = a.create(&["customer", "add", "离线新建", "--region", "EAST-SH"]);
+    b.ok(&["merge", "--from", &a.home().display().to_string()]);
+    b.ok(&["customer", "edit", &id, "--phone", "021-7777"]);
+
+    // B syncs first: the server lacks A's creation, so it holds B's edit (no refusal).
+    let report = b.sync();
+    assert_eq!(report["rejected"], 0, "{report}");
+    assert_eq!(report["held"], 1, "{report}");
+    assert!(b.json(&["rejected", "list"]).as_array().unwrap().is_empty());
+
+    // A syncs: B's edit applies with A's creation and reaches a third laptop.
+    a.sync();
+    c.sync();
+    assert!(
+        shows(&c, &id, "021-7777"),
+        "B's edit reached the third laptop"
+    );
+    // B's next sync hears its edit applied: nothing left waiting.
+    let report = b.sync();
+    assert_eq!(report["held"], 0, "{report}");
+    assert_eq!(b.json(&["status"])["pending_changes"], 0);
+}
