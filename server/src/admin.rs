@@ -19,7 +19,7 @@
 //!
 //! [[user]]
 //! name = "zhang.wei"
-//! role = "salesperson"       # salesperson | region_manager | large_region_manager | head_office | admin
+//! role = "salesperson"       # salesperson | region_manager | large_region_manager | head_office | finance | admin
 //! territory = "EAST-SH"      # a salesperson is attached to their region's node
 //! password = "..."           # optional: kept for existing users, generated for new ones
 //! grade = "regular"          # optional: probation | regular | supervisor (default regular)

@@ -127,7 +127,7 @@ enum UserCommand {
     Add {
         /// Login name.
         name: String,
-        /// salesperson, region_manager, large_region_manager, head_office or admin.
+        /// salesperson, region_manager, large_region_manager, head_office, finance or admin.
         #[arg(long)]
         role: String,
         /// The territory code the user is assigned to.

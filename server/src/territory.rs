@@ -2,8 +2,10 @@
 //!
 //! A user is assigned to one node; they read and write within that node's subtree (a
 //! salesperson is assigned to their region's node). Head office and admins read everything;
-//! head office writes no records; admins write only products, which belong to the whole
-//! company ([`GLOBAL`]) and are readable by everyone.
+//! head office writes only customers' credit terms and dealers (master data), finance only
+//! financial fields of customers and orders in its subtree, admins products (which belong to
+//! the whole company, [`GLOBAL`], and are readable by everyone) and dealers' authorised
+//! regions. Which fields exactly is `shared::permissions`' table.
 
 use std::collections::HashMap;
 
@@ -81,9 +83,18 @@ impl Tree {
         if kind == RecordKind::Flag {
             return territory != GLOBAL && self.can_read(user, territory);
         }
+        // Which fields each role may change is the field-permission table's business
+        // (`shared::permissions`); here only which kinds and territories.
         match user.role {
-            Role::Admin => kind == RecordKind::Product,
-            Role::HeadOffice => false,
+            Role::Admin => matches!(kind, RecordKind::Product | RecordKind::Dealer),
+            Role::HeadOffice => {
+                matches!(kind, RecordKind::Customer | RecordKind::Dealer) && territory != GLOBAL
+            }
+            Role::Finance => {
+                matches!(kind, RecordKind::Customer | RecordKind::Order)
+                    && territory != GLOBAL
+                    && self.is_within(territory, &user.territory)
+            }
             Role::Salesperson | Role::RegionManager | Role::LargeRegionManager => {
                 kind != RecordKind::Product
                     && territory != GLOBAL
@@ -127,7 +138,12 @@ mod tests {
         assert!(!tree.can_read(&large, "NORTH"));
         assert!(tree.can_read(&large, GLOBAL));
         assert!(tree.can_read(&head, "NORTH"));
-        assert!(!tree.can_write(&head, RecordKind::Customer, "NORTH"));
+        assert!(tree.can_write(&head, RecordKind::Customer, "NORTH"));
+        assert!(!tree.can_write(&head, RecordKind::Visit, "NORTH"));
+        let finance = user(Role::Finance, "EAST");
+        assert!(tree.can_write(&finance, RecordKind::Order, "EAST-SH"));
+        assert!(!tree.can_write(&finance, RecordKind::Order, "NORTH"));
+        assert!(!tree.can_write(&finance, RecordKind::Visit, "EAST-SH"));
         assert!(tree.would_cycle("EAST", "EAST-SH"));
         assert!(!tree.is_within("UNKNOWN", "CN"));
     }

@@ -87,8 +87,9 @@ async fn an_order_past_the_limit_is_held_until_a_manager_releases_it() {
     let bj = server.login("bj.mgr").await;
     let mut limited = customer("限额客户有限公司", "EAST-SH", "sh1");
     limited.credit.limit = Some(Decimal::from(1000));
-    let c = make(&sh1, &limited);
-    push_ok(&server, &sh1, vec![c.push]).await;
+    // Credit limits are set by a manager, not the salesperson.
+    let c = make(&mgr, &limited);
+    push_ok(&server, &mgr, vec![c.push]).await;
 
     // 600 is within 1000: not held. Another 600 takes the exposure to 1200: held.
     let within = make(&sh1, &order(c.id, "sh1", "600"));

@@ -25,19 +25,17 @@ async fn cross_region_order_is_flagged_for_both_regions_unless_authorised() {
     both.name = "两地经销".into();
     both.authorised_regions
         .insert("NORTH-BJ".into(), Authorisation { since: None });
-    let (d1, d2) = (make(&sh1, &only_sh), make(&sh1, &both));
+    // Only head office grants a dealer regions.
+    let head = server.login("head").await;
+    let (d1, d2) = (make(&head, &only_sh), make(&head, &both));
     let mut o1 = order(c.id, "sh1", "100");
     o1.dealer_id = Some(d1.id);
     o1.delivery_region = Some("NORTH-BJ".into());
     let mut o2 = o1.clone();
     o2.dealer_id = Some(d2.id);
     let (o1, o2) = (make(&sh1, &o1), make(&sh1, &o2));
-    push_ok(
-        &server,
-        &sh1,
-        vec![c.push, d1.push, d2.push, o1.push, o2.push],
-    )
-    .await;
+    push_ok(&server, &head, vec![d1.push, d2.push]).await;
+    push_ok(&server, &sh1, vec![c.push, o1.push, o2.push]).await;
 
     let flags = flags_on(&server, o1.id);
     let regions: Vec<&str> = flags.iter().map(|f| f.1.as_str()).collect();
@@ -118,12 +116,15 @@ async fn contested_customer_and_authority_and_credit() {
     let sh2 = server.login("sh2").await;
     let mut limited = customer("限额客户", "EAST-SH", "sh1");
     limited.credit.limit = Some(Decimal::from(1000));
-    let (c, lone, lim) = (
+    let (c, lone) = (
         make(&sh1, &customer("争抢客户", "EAST-SH", "sh1")),
         make(&sh1, &customer("独家客户", "EAST-SH", "sh1")),
-        make(&sh1, &limited),
     );
-    push_ok(&server, &sh1, vec![c.push, lone.push, lim.push]).await;
+    push_ok(&server, &sh1, vec![c.push, lone.push]).await;
+    // Credit limits are set by a manager, not the salesperson.
+    let mgr = server.login("sh.mgr").await;
+    let lim = make(&mgr, &limited);
+    push_ok(&server, &mgr, vec![lim.push]).await;
 
     // Contested: two salespeople quote one customer; one salesperson twice is fine.
     let q1 = make(&sh1, &quotation(c.id, "sh1", "100", "0"));

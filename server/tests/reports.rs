@@ -102,8 +102,30 @@ async fn order(
         at(when),
     );
     o.quotation_id = None;
-    o.status = status;
-    push(server, who.0, &o).await;
+    if status != OrderStatus::Paid {
+        o.status = status;
+        push(server, who.0, &o).await;
+        return;
+    }
+    // Only finance marks an order paid: the salesperson invoices it, finance records payment.
+    o.status = OrderStatus::Invoiced;
+    let id = RecordId::new();
+    let meta = shared::doc::CommitMeta::now("create");
+    let mut doc = shared::doc::create(&who.0.actor, id, &o, &meta).expect("creates");
+    let created = common::last_change(&mut doc, id);
+    let finance = server.login("cash").await;
+    doc.set_actor(finance.actor.clone());
+    o.status = OrderStatus::Paid;
+    shared::doc::update(&mut doc, &o, &meta).expect("updates");
+    let paid = common::last_change(&mut doc, id);
+    let answer = server
+        .sync(who.0, 0, vec![created], DEFAULT_PULL_BUDGET)
+        .await;
+    assert!(answer.rejected.is_empty(), "{:?}", answer.rejected);
+    let answer = server
+        .sync(&finance, 0, vec![paid], DEFAULT_PULL_BUDGET)
+        .await;
+    assert!(answer.rejected.is_empty(), "{:?}", answer.rejected);
 }
 
 async fn rollup_json(server: &TestServer, who: &Session, query: &str) -> Value {
@@ -120,6 +142,13 @@ fn amount(value: &Value) -> Decimal {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn rollup_figures_scope_and_formats() {
     let server = TestServer::start().await;
+    server
+        .state
+        .admin()
+        .import_toml(
+            "[[user]]\nname = \"cash\"\nrole = \"finance\"\nterritory = \"CN\"\npassword = \"pw-cash\"\n",
+        )
+        .expect("imports");
     let sh1 = server.login("sh1").await;
     let sh2 = server.login("sh2").await;
     let hz1 = server.login("hz1").await;

@@ -53,12 +53,12 @@ async fn push_pull_and_scopes() {
     assert_eq!(refused.rejected.len(), 1);
     assert_eq!(refused.rejected[0].code, "out_of_scope");
 
-    // Head office writes nothing.
+    // Head office writes only master data (credit terms, dealers), not customer files.
     let (_, _, by_head) = new_customer(&head.actor, "总部客户", Some("EAST-SH"));
     let refused = server
         .sync(&head, 0, vec![by_head], DEFAULT_PULL_BUDGET)
         .await;
-    assert_eq!(refused.rejected[0].code, "out_of_scope");
+    assert_eq!(refused.rejected[0].code, "field_not_permitted");
 
     // A change made by another device's actor is not yours to push.
     let (_, _, foreign) = new_customer(&sh2.actor, "别人的客户", Some("EAST-SH"));

@@ -11,6 +11,7 @@ pub mod domain;
 pub mod i18n;
 pub mod ids;
 pub mod money;
+pub mod permissions;
 pub mod projection;
 pub mod protocol;
 pub mod record;

@@ -35,9 +35,13 @@ fn a_held_order_is_released_by_the_manager_and_the_salesperson_sees_it() {
         "上海授信测试贸易有限公司",
         "--region",
         "EAST-SH",
-        "--credit-limit",
-        "1000",
     ]);
+    // The credit limit is the manager's to set, not the salesperson's.
+    zhang.sync();
+    boss.sync();
+    boss.ok(&["customer", "edit", &customer, "--credit-limit", "1000"]);
+    assert_eq!(boss.sync()["rejected"], 0);
+    zhang.sync();
     let quote = zhang.create(&["quote", "new", "--customer", &customer]);
     zhang.ok(&[
         "quote",

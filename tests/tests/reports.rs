@@ -205,9 +205,9 @@ fn a_managers_laptop_reports_what_the_server_reports() {
 fn a_flag_in_two_regions_counts_once_on_the_laptop_as_on_the_server() {
     let server = TestServer::start();
     let today = (Utc::now() + Duration::hours(8)).date_naive().to_string();
-    let boss = laptop(&server, "east.boss", "pw-boss");
-    boss.create(&["customer", "add", "杭州甲公司", "--region", "EAST-HZ"]);
-    let dealer = boss.create(&[
+    // Head office records the dealer and the regions it may sell into (no manager may).
+    let hq = laptop(&server, "hq", "pw-hq");
+    let dealer = hq.create(&[
         "dealer",
         "add",
         "杭州经销商",
@@ -216,6 +216,10 @@ fn a_flag_in_two_regions_counts_once_on_the_laptop_as_on_the_server() {
         "--authorised",
         "EAST-HZ",
     ]);
+    assert_eq!(hq.sync()["rejected"], 0);
+    let boss = laptop(&server, "east.boss", "pw-boss");
+    boss.sync();
+    boss.create(&["customer", "add", "杭州甲公司", "--region", "EAST-HZ"]);
     let customer = boss.create(&["customer", "add", "上海甲公司", "--region", "EAST-SH"]);
     let quote = boss.create(&["quote", "new", "--customer", &customer]);
     boss.ok(&[

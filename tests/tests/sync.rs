@@ -160,8 +160,6 @@ fn territory_scope_is_enforced_on_pull_and_push() {
         "南京金陵贸易有限公司",
         "--region",
         "EAST-SH",
-        "--credit-limit",
-        "80000",
     ]);
     a.sync();
     c.sync();
@@ -190,26 +188,36 @@ fn territory_scope_is_enforced_on_pull_and_push() {
     assert!(refused[0]["reason"].as_str().unwrap().contains("wang.gz"));
     assert_eq!(c.json(&["status"])["pending_changes"], 0);
 
-    // Head office reads everything but may not write: its edit is refused and rolled back to
-    // the server's state.
+    // Head office reads everything and writes only master data: its credit limit is accepted,
+    // its edit of the customer's file is refused and rolled back to the server's state.
     let hq = laptop(&server, "hq", "pw-hq");
     hq.sync();
     assert_eq!(hq.customer_ids(), vec![east.clone()]);
-    hq.ok(&["customer", "edit", &east, "--credit-limit", "999999"]);
+    hq.ok(&["customer", "edit", &east, "--credit-limit", "80000"]);
+    assert_eq!(hq.sync()["rejected"], 0);
+    hq.ok(&[
+        "customer",
+        "edit",
+        &east,
+        "--credit-limit",
+        "999999",
+        "--phone",
+        "021-1",
+    ]);
     let report = hq.sync();
     assert_eq!(report["rejected"], 1, "{report}");
     assert_eq!(
         hq.json(&["customer", "show", &east])["credit"]["limit"],
         "80000"
     );
-    assert_eq!(
-        a.json(&["customer", "show", &east])["credit"]["limit"],
-        "80000"
-    );
     a.sync();
     assert_eq!(
         a.json(&["customer", "show", &east])["credit"]["limit"],
         "80000"
+    );
+    assert_ne!(
+        a.json(&["customer", "show", &east])["basics"]["phone"],
+        "021-1"
     );
 }
 

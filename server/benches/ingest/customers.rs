@@ -51,13 +51,12 @@ fn tax_id(n: usize) -> String {
     format!("9131{}", String::from_utf8_lossy(&tail))
 }
 
-/// Dealers, by each region's manager; every other one also authorised for the neighbour
-/// region of the same large region. `dealers[r]` are region `r`'s.
+/// Dealers, by head office (only head office grants regions); every other one also
+/// authorised for the neighbour region of the same large region. `dealers[r]` are region `r`'s.
 pub fn dealers(org: &Org, queue: &mut Queue, now: DateTime<Utc>) -> Result<Vec<Vec<RecordId>>> {
     let mut dealers: Vec<Vec<RecordId>> = Vec::new();
     for (r, (code, _, city, _)) in REGIONS.iter().enumerate() {
         let neighbour = REGIONS[r ^ 1].0;
-        let manager = org.managers[r];
         let mut ids = Vec::new();
         for d in 0..DEALERS_EACH_REGION {
             let mut dealer = Dealer::new(
@@ -73,7 +72,7 @@ pub fn dealers(org: &Org, queue: &mut Queue, now: DateTime<Utc>) -> Result<Vec<V
                     .authorised_regions
                     .insert(neighbour.to_string(), Authorisation { since: None });
             }
-            ids.push(queue.create(manager, &dealer)?.id);
+            ids.push(queue.create(org.head, &dealer)?.id);
             queue.mix.add("dealers");
         }
         dealers.push(ids);
@@ -141,7 +140,14 @@ pub fn customers(org: &Org, queue: &mut Queue, now: DateTime<Utc>) -> Result<Vec
                         queue.mix.add("planted duplicate customers");
                     }
                 }
-                let made = queue.create(seller, &c)?;
+                // A customer with a credit limit is recorded by the region's manager: only a
+                // manager or finance sets credit terms.
+                let author = if c.credit.limit.is_some() {
+                    org.managers[r]
+                } else {
+                    seller
+                };
+                let made = queue.create(author, &c)?;
                 queue.mix.add("customers");
                 own.push(Cust { made, record: c });
             }

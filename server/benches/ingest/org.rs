@@ -38,6 +38,8 @@ pub struct Org {
     pub managers: Vec<usize>,
     /// `sellers[r][k]`: region `r`'s `k`th salesperson, an index into `people`.
     pub sellers: Vec<Vec<usize>>,
+    /// Head office, which grants dealers their regions, an index into `people`.
+    pub head: usize,
 }
 
 impl Org {
@@ -68,8 +70,10 @@ pub fn organisation() -> Org {
         people: Vec::new(),
         managers: Vec::new(),
         sellers: Vec::new(),
+        head: 0,
     };
     org.territory("CN", "公司总部", None);
+    org.head = org.person("hq".to_string(), "head_office", "CN", "regular");
     for (code, name) in LARGE {
         org.territory(code, name, Some("CN"));
     }

@@ -27,19 +27,25 @@ pub enum Role {
     RegionManager,
     /// Reads and writes records of their large region's subtree.
     LargeRegionManager,
-    /// Reads everything, writes no records.
+    /// Reads everything; writes only master data: customers' credit terms and dealers
+    /// ([`shared::permissions`] says which fields).
     HeadOffice,
-    /// Manages accounts and the price list (products); reads everything.
+    /// Reads their territory's subtree; writes only financial fields (customers' credit terms,
+    /// orders' invoicing and payment).
+    Finance,
+    /// Manages accounts, the price list (products) and dealers' authorised regions; reads
+    /// everything.
     Admin,
 }
 
 impl Role {
     /// Every role.
-    pub const ALL: [Role; 5] = [
+    pub const ALL: [Role; 6] = [
         Role::Salesperson,
         Role::RegionManager,
         Role::LargeRegionManager,
         Role::HeadOffice,
+        Role::Finance,
         Role::Admin,
     ];
 
@@ -50,7 +56,21 @@ impl Role {
             Role::RegionManager => "region_manager",
             Role::LargeRegionManager => "large_region_manager",
             Role::HeadOffice => "head_office",
+            Role::Finance => "finance",
             Role::Admin => "admin",
+        }
+    }
+
+    /// The role as the field-permission table knows it.
+    pub fn writer(self) -> shared::permissions::Role {
+        use shared::permissions::Role as W;
+        match self {
+            Role::Salesperson => W::Salesperson,
+            Role::RegionManager => W::RegionManager,
+            Role::LargeRegionManager => W::LargeRegionManager,
+            Role::HeadOffice => W::HeadOffice,
+            Role::Finance => W::Finance,
+            Role::Admin => W::Admin,
         }
     }
 
@@ -174,5 +194,8 @@ mod tests {
             "head_office".parse::<Role>().expect("role"),
             Role::HeadOffice
         );
+        for role in Role::ALL {
+            assert_eq!(role.writer().as_str(), role.as_str());
+        }
     }
 }

@@ -280,6 +280,8 @@ pub fn rule_role(role: accounts::Role) -> Role {
         accounts::Role::RegionManager => Role::RegionManager,
         accounts::Role::LargeRegionManager => Role::LargeRegionManager,
         accounts::Role::HeadOffice | accounts::Role::Admin => Role::HeadOffice,
+        // Finance approves no discounts and makes no deals: the least authority there is.
+        accounts::Role::Finance => Role::Salesperson,
     }
 }
 

@@ -211,11 +211,9 @@ fn check(
     let existing = log::document(conn, &doc_id)?;
 
     // Apply to a copy of the server's document, off the async threads, panics caught.
-    // Flags, quotations and orders are also checked against the record as it was before the
-    // change (who may change which fields, approvals, credit holds), so read that first.
-    let wants_before = existing.as_ref().is_some_and(|row| {
-        row.kind == RecordKind::Flag.as_str() || row.kind == "quotation" || row.kind == "order"
-    });
+    // Every change is checked against the record as it was before the change (who may change
+    // which fields, approvals, credit holds), so read that first.
+    let wants_before = existing.is_some();
     let applied = guarded(|| -> Result<_, automerge::AutomergeError> {
         let mut doc = match &existing {
             Some(row) => AutoCommit::load(&row.snapshot)?,
@@ -287,6 +285,9 @@ fn check(
                 kind.as_str()
             ),
         ));
+    }
+    if let Some((code, reason)) = super::fields::check(caller, before.as_ref(), &record) {
+        return Ok(refuse(code, reason));
     }
     if let Some((code, reason)) = crate::flags::guard::check_push(
         conn,

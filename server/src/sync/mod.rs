@@ -7,6 +7,7 @@
 
 pub mod apply;
 pub mod chunk;
+pub mod fields;
 pub mod pending;
 pub mod pull;
 

@@ -110,8 +110,8 @@ pub fn customer(i: usize, salesperson: &str, rng: &mut Rng) -> Customer {
     c.grade = [Grade::Key, Grade::General, Grade::Occasional][rng.below(3)];
     c.lifecycle = Lifecycle::Active;
     c.route = Some(rng.below(400) as u64);
-    c.credit.payment_terms = Some("月结30天".to_string());
-    c.credit.limit = Some(Decimal::new(50_000 + (rng.below(20) as i64) * 10_000, 0));
+    // Credit terms are a manager's or finance's to set (shared::permissions): a salesperson's
+    // new customer has none.
     c.contacts.insert(
         shared::domain::new_item_key(),
         Contact {

@@ -3,7 +3,6 @@
 
 use anyhow::Result;
 use client::Store;
-use rust_decimal::Decimal;
 use shared::RecordId;
 use shared::domain::{Customer, Lifecycle, Quotation, Visit};
 
@@ -136,7 +135,7 @@ pub fn others_week(other: &mut Store, seeded: &Made, rng: &mut Rng) -> Result<()
         .enumerate()
     {
         other.update::<Customer>(id, "edit customer", |c| {
-            c.credit.limit = Some(Decimal::new(80_000 + k as i64 * 1_000, 0));
+            c.basics.owner = Some(format!("钱老板{k}"));
             c.basics.manager = Some(format!("赵经理{k}"));
             Ok(())
         })?;

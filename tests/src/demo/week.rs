@@ -110,8 +110,9 @@ fn count(outcome: &mut Outcome, kind: &'static str) {
 /// Dealers per region: `(region, dealer id, authorised regions)`.
 type Dealers = Vec<(String, RecordId, Vec<String>)>;
 
-/// Head office keeps the price list; each region manager records the region's dealers: one
-/// authorised for the home region only, one also for the neighbouring region.
+/// The admin keeps the price list and records each region's dealers with the regions they
+/// are authorised for (master data no region manager may grant): one authorised for the home
+/// region only, one also for the neighbouring region.
 fn set_up_price_list_and_dealers(
     laptops: &mut [Laptop],
     http: &Http,
@@ -137,11 +138,15 @@ fn set_up_price_list_and_dealers(
     }
     let mut dealers = Dealers::new();
     let codes: Vec<&str> = org::REGIONS.iter().map(|r| r.code).collect();
-    for laptop in laptops
-        .iter_mut()
+    let homes: Vec<String> = laptops
+        .iter()
         .filter(|l| l.person.role == "region_manager")
-    {
-        let home = laptop.person.territory.clone();
+        .map(|l| l.person.territory.clone())
+        .collect();
+    let Some(laptop) = laptops.iter_mut().find(|l| l.person.role == "admin") else {
+        return Ok(dealers);
+    };
+    for home in homes {
         let region = org::region(&home).context("manager's region")?;
         let at = codes.iter().position(|c| *c == home).unwrap_or(0);
         let neighbour = codes[(at + 1) % codes.len()].to_string();
@@ -161,8 +166,8 @@ fn set_up_price_list_and_dealers(
             count(outcome, "dealer");
             dealers.push((home.clone(), id, authorised));
         }
-        sync_laptop(laptop, http, outcome)?;
     }
+    sync_laptop(laptop, http, outcome)?;
     Ok(dealers)
 }
 
@@ -194,7 +199,6 @@ fn work_a_week(
         ][k % 4];
         customer.grade = [Grade::Key, Grade::General, Grade::Occasional][k % 3];
         customer.lifecycle = Lifecycle::Active;
-        customer.credit.limit = Some(Decimal::from(30_000 + 10_000 * (k as i64)));
         customers.push(laptop.store.create(&customer, "add customer")?);
         count(outcome, "customer");
     }
