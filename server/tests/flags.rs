@@ -213,3 +213,46 @@ async fn flag_handling_syncs_and_content_is_read_only() {
     assert_eq!(flags_on(&server, q.id)[0].2, "resolved");
     server.stop().await;
 }
+
+/// A unit price below the price list is a discount (rule 3): a regular salesperson (10 %
+/// authority) quoting a product listed at 100 for 50 with no stated discount is beyond
+/// authority; at the list price it is not.
+#[tokio::test]
+async fn a_price_below_the_list_price_is_judged_as_a_discount() {
+    let server = start().await;
+    server
+        .state
+        .admin()
+        .import_toml(
+            "[[user]]\nname = \"admin\"\nrole = \"admin\"\nterritory = \"CN\"\npassword = \"pw-admin\"\n",
+        )
+        .expect("imports");
+    let admin = server.login("admin").await;
+    let product = shared::domain::Product {
+        code: "P-1".into(),
+        name: "啤酒".into(),
+        spec: None,
+        unit: "箱".into(),
+        list_price: Decimal::from(100),
+        currency: shared::money::Currency::CNY,
+        created_at: chrono::Utc::now(),
+        voided: None,
+    };
+    push_ok(&server, &admin, vec![make(&admin, &product).push]).await;
+    let sh1 = server.login("sh1").await;
+    let c = make(&sh1, &customer("上海甲公司", "EAST-SH", "sh1"));
+    let cheap = make(&sh1, &quotation(c.id, "sh1", "50", "0"));
+    let listed = make(&sh1, &quotation(c.id, "sh1", "100", "0"));
+    push_ok(&server, &sh1, vec![c.push, cheap.push, listed.push]).await;
+    assert!(
+        kinds_on(&server, cheap.id).contains(&"beyond_authority".to_string()),
+        "{:?}",
+        flags_on(&server, cheap.id)
+    );
+    assert!(
+        !kinds_on(&server, listed.id).contains(&"beyond_authority".to_string()),
+        "{:?}",
+        flags_on(&server, listed.id)
+    );
+    server.stop().await;
+}

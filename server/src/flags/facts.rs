@@ -244,6 +244,26 @@ pub fn credit(
     Ok(Some(facts))
 }
 
+/// `deal` with each line's list price from the price list (the products projection), where
+/// the product is listed, not voided, and priced in the deal's currency.
+pub fn with_list_prices(conn: &Connection, deal: &DealFacts) -> Result<DealFacts, ServerError> {
+    let mut priced = deal.clone();
+    let mut stmt = conn.prepare_cached(
+        "SELECT list_price, currency FROM products WHERE code = ?1 AND voided = 0 LIMIT 1",
+    )?;
+    for line in &mut priced.lines {
+        let row = stmt
+            .query_row([&line.product], |r| {
+                Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?))
+            })
+            .optional()?;
+        line.list_price = row
+            .filter(|(_, currency)| currency.parse::<Currency>().ok() == Some(deal.currency))
+            .and_then(|(price, _)| Decimal::from_str(&price).ok());
+    }
+    Ok(priced)
+}
+
 /// A dealer as the 窜货 rule sees it.
 pub fn dealer(conn: &Connection, id: RecordId) -> Result<Option<DealerFacts>, ServerError> {
     let row = conn

@@ -169,7 +169,9 @@ fn authority(
     approval: Option<&Approval>,
 ) -> Result<Option<Finding>, ServerError> {
     let author = facts::person(conn, &deal.salesperson)?;
-    let Some(mut finding) = check_deal(deal, &author, &limits(conn)?) else {
+    // A unit price below the price list is a discount too: judged against the list price.
+    let priced = facts::with_list_prices(conn, deal)?;
+    let Some(mut finding) = check_deal(&priced, &author, &limits(conn)?) else {
         return Ok(None);
     };
     if let Some(approval) = approval.filter(|a| a.decision == Decision::Approved) {

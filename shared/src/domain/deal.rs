@@ -355,6 +355,8 @@ fn priced_lines(lines: &BTreeMap<String, Line>) -> Vec<crate::rules::facts::Pric
             quantity: l.quantity,
             unit_price: l.unit_price,
             discount_pct: l.discount_pct,
+            // The price list is not part of the record; the side judging authority fills it.
+            list_price: None,
         })
         .collect()
 }

@@ -121,6 +121,7 @@ mod tests {
                 quantity: Decimal::ONE,
                 unit_price: Decimal::from(100),
                 discount_pct: Decimal::from_str_exact(discount).unwrap(),
+                list_price: None,
             }],
         }
     }

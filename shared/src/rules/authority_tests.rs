@@ -27,6 +27,7 @@ fn deal(lines: &[(&str, &str, &str, &str)], currency: &str) -> DealFacts {
                 quantity: d(q),
                 unit_price: d(price),
                 discount_pct: d(disc),
+                list_price: None,
             })
             .collect(),
     }

@@ -68,6 +68,30 @@ pub struct PricedLine {
     pub unit_price: Decimal,
     /// Discount in percent.
     pub discount_pct: Decimal,
+    /// The product's list price in the deal's currency, when the price list is known (each side
+    /// fills it from its price list); a unit price below it is a discount too.
+    #[serde(default)]
+    pub list_price: Option<Decimal>,
+}
+
+impl PricedLine {
+    /// The discount the customer actually gets, in percent: the stated discount, or how far the
+    /// net price (unit price less the stated discount) lies below the list price, whichever is
+    /// larger, rounded to two places and at most 100. Without a list price it is the stated
+    /// discount; an overflow (absurd prices) leaves the stated discount too.
+    pub fn effective_discount_pct(&self) -> Decimal {
+        let stated = self.discount_pct;
+        let hundred = Decimal::ONE_HUNDRED;
+        let Some(list) = self.list_price.filter(|l| *l > Decimal::ZERO) else {
+            return stated;
+        };
+        let below = self
+            .unit_price
+            .checked_mul(hundred - stated)
+            .and_then(|net| net.checked_div(list))
+            .map(|net_pct| hundred - net_pct);
+        below.map_or(stated, |b| b.round_dp(2).max(stated).min(hundred))
+    }
 }
 
 /// A quotation or order as the rules see it.
@@ -102,11 +126,12 @@ impl DealFacts {
             .sum()
     }
 
-    /// The largest discount on any line, in percent (zero without lines).
+    /// The largest effective discount on any line, in percent (zero without lines): a price
+    /// below the list price counts as a discount ([`PricedLine::effective_discount_pct`]).
     pub fn max_discount(&self) -> Decimal {
         self.lines
             .iter()
-            .map(|l| l.discount_pct)
+            .map(PricedLine::effective_discount_pct)
             .max()
             .unwrap_or(Decimal::ZERO)
     }
@@ -150,17 +175,62 @@ mod tests {
                     quantity: d("3"),
                     unit_price: d("19.99"),
                     discount_pct: d("7.5"),
+                    list_price: None,
                 },
                 PricedLine {
                     product: "B".into(),
                     quantity: d("1"),
                     unit_price: d("0.125"),
                     discount_pct: d("0"),
+                    list_price: None,
                 },
             ],
         };
         assert_eq!(deal.total(), d("55.60"));
         assert_eq!(deal.max_discount(), d("7.5"));
+    }
+
+    #[test]
+    fn a_price_below_the_list_price_is_a_discount() {
+        let line = |price: &str, discount: &str, list: Option<&str>| PricedLine {
+            product: "A".into(),
+            quantity: d("1"),
+            unit_price: d(price),
+            discount_pct: d(discount),
+            list_price: list.map(d),
+        };
+        // (unit price, stated discount, list price) → effective discount.
+        let table = [
+            ("100", "0", Some("100"), "0"),
+            ("50", "0", Some("100"), "50"),
+            ("90", "10", Some("100"), "19"),
+            ("120", "10", Some("100"), "10"),
+            ("100", "5", None, "5"),
+            ("33.33", "0", Some("100"), "66.67"),
+            ("0", "0", Some("100"), "100"),
+            ("100", "0", Some("0"), "0"),
+            ("79228162514264337593543950335", "0", Some("0.0000001"), "0"),
+        ];
+        for (price, discount, list, expected) in table {
+            assert_eq!(
+                line(price, discount, list).effective_discount_pct(),
+                d(expected),
+                "{price} at {discount}% against {list:?}"
+            );
+        }
+        let mut deal = DealFacts {
+            id: RecordId::new(),
+            customer_id: RecordId::new(),
+            salesperson: "zhang".into(),
+            region: None,
+            status: DealStatus::Quote(QuoteStatus::Draft),
+            voided: false,
+            currency: Currency::CNY,
+            lines: vec![line("60", "0", Some("100")), line("100", "5", Some("100"))],
+        };
+        assert_eq!(deal.max_discount(), d("40"));
+        deal.lines[0].list_price = None;
+        assert_eq!(deal.max_discount(), d("5"));
     }
 
     #[test]
