@@ -17,6 +17,21 @@ use crate::store::accounts::TerritoryRow;
 /// The territory of company-wide documents (products): readable by all.
 pub const GLOBAL: &str = "*";
 
+/// Joins territory codes into the territory of a document filed under several (a flag involving
+/// several regions): sorted, without repeats, separated by a space, which no territory code
+/// contains (`admin` refuses whitespace in codes).
+pub fn territory_set<S: AsRef<str>>(codes: impl IntoIterator<Item = S>) -> String {
+    let mut codes: Vec<String> = codes.into_iter().map(|c| c.as_ref().to_string()).collect();
+    codes.sort();
+    codes.dedup();
+    codes.join(" ")
+}
+
+/// The codes of a document's territory: one, or several for a territory set.
+pub fn members(territory: &str) -> impl Iterator<Item = &str> {
+    territory.split(' ').filter(|c| !c.is_empty())
+}
+
 /// The tree, as child → parent.
 #[derive(Debug, Clone, Default)]
 pub struct Tree {
@@ -43,8 +58,12 @@ impl Tree {
         self.parent.contains_key(code)
     }
 
-    /// Whether `code` is `ancestor` or lies below it.
+    /// Whether `code` is `ancestor` or lies below it. A territory set ([`territory_set`]) is
+    /// within when any of its codes is: a flag is in scope if any of its territories is.
     pub fn is_within(&self, code: &str, ancestor: &str) -> bool {
+        if code.contains(' ') {
+            return members(code).any(|member| self.is_within(member, ancestor));
+        }
         let mut current = Some(code.to_string());
         // The walk is bounded by the number of nodes so that a cycle cannot hang us.
         for _ in 0..=self.parent.len() {
@@ -77,8 +96,8 @@ impl Tree {
     }
 
     /// Whether `user` may write a record of `kind` in `territory`. Anyone who reads a flag may
-    /// handle it (acknowledge, resolve, add a note), head office included; which fields they
-    /// may change is checked separately.
+    /// push to it, head office included; who may handle it and which fields are checked
+    /// separately (`flags::guard`: managers of its regions and head office).
     pub fn can_write(&self, user: &UserInfo, kind: RecordKind, territory: &str) -> bool {
         if kind == RecordKind::Flag {
             return territory != GLOBAL && self.can_read(user, territory);
@@ -146,5 +165,10 @@ mod tests {
         assert!(!tree.can_write(&finance, RecordKind::Visit, "EAST-SH"));
         assert!(tree.would_cycle("EAST", "EAST-SH"));
         assert!(!tree.is_within("UNKNOWN", "CN"));
+        // A flag filed under two regions is read in both and by their managers, not elsewhere.
+        let both = territory_set(["NORTH", "EAST-SH"]);
+        assert_eq!(both, "EAST-SH NORTH");
+        assert!(tree.can_read(&sales, &both) && tree.can_read(&large, &both));
+        assert!(!tree.can_read(&user(Role::Salesperson, "EAST-HZ"), &both));
     }
 }

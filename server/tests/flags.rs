@@ -37,23 +37,34 @@ async fn cross_region_order_is_flagged_for_both_regions_unless_authorised() {
     push_ok(&server, &head, vec![d1.push, d2.push]).await;
     push_ok(&server, &sh1, vec![c.push, o1.push, o2.push]).await;
 
+    // One finding, one flag, filed under both regions.
     let flags = flags_on(&server, o1.id);
-    let regions: Vec<&str> = flags.iter().map(|f| f.1.as_str()).collect();
-    assert_eq!(regions, ["EAST-SH", "NORTH-BJ"], "{flags:?}");
-    assert!(
-        flags
-            .iter()
-            .all(|f| f.0 == "cross_region_sale" && f.2 == "open")
+    assert_eq!(
+        flags,
+        [(
+            "cross_region_sale".to_string(),
+            "EAST-SH NORTH-BJ".to_string(),
+            "open".to_string()
+        )]
     );
     assert!(
         kinds_on(&server, o2.id).is_empty(),
         "authorised for both regions"
     );
-    // Both regions' people receive it on their laptops.
-    for session in [&sh1, &bj1] {
+    // Both regions' people, their managers and head office receive the same document.
+    let (sh_mgr, bj_mgr, head) = (
+        server.login("sh.mgr").await,
+        server.login("bj.mgr").await,
+        server.login("head").await,
+    );
+    let mut ids = Vec::new();
+    for session in [&sh1, &bj1, &sh_mgr, &bj_mgr, &head] {
         let seen = laptop_flags(&server, session).await;
-        assert_eq!(seen.len(), 1, "one copy per region");
+        assert_eq!(seen.len(), 1, "one flag, not one per region");
+        ids.push(seen[0].0);
     }
+    ids.dedup();
+    assert_eq!(ids, [Flag::id_of_finding(&flag_key(&server, o1.id))]);
     server.stop().await;
 }
 
@@ -98,7 +109,8 @@ async fn duplicate_customers_by_two_salespeople_are_flagged_near_misses_are_not(
     .await;
     for (m, t) in mine.iter().zip(&theirs).take(3) {
         let flags = flags_on(&server, t.id);
-        assert_eq!(flags.len(), 2, "one per region: {flags:?}");
+        assert_eq!(flags.len(), 1, "one flag for both regions: {flags:?}");
+        assert_eq!(flags[0].1, "EAST-HZ EAST-SH");
         assert!(flags.iter().all(|f| f.0 == "duplicate_customer"));
         assert_eq!(flags_on(&server, m.id), flags);
     }

@@ -210,11 +210,17 @@ async fn merging_a_duplicate_keeps_both_histories_and_moves_its_records_to_the_s
     assert_eq!(summary.dependents, 1);
 
     // Shanghai receives the survivor's merge change and the visit with its whole history;
-    // Hangzhou receives the duplicate's merge change and loses the visit.
+    // Hangzhou receives the duplicate's merge change and loses the visit. Both receive the
+    // 撞单 flag of the pair, which the merge closed.
+    let dup_flag =
+        shared::domain::Flag::id_of_finding(&common::flags::flag_key(&server, duplicate.id));
     let (pages, _) = server.pull_all(&sh1, sh_cursor).await;
-    assert_eq!(docs_of(&pages), BTreeSet::from([survivor.id, visit.id]));
+    assert_eq!(
+        docs_of(&pages),
+        BTreeSet::from([survivor.id, visit.id, dup_flag])
+    );
     let (pages, _) = server.pull_all(&hz1, hz_cursor).await;
-    assert_eq!(docs_of(&pages), BTreeSet::from([duplicate.id]));
+    assert_eq!(docs_of(&pages), BTreeSet::from([duplicate.id, dup_flag]));
     assert_eq!(purged(&pages), BTreeSet::from([visit.id]));
 
     // Both documents and histories are kept; the duplicate names its survivor.

@@ -279,6 +279,9 @@ pub static FLAGS: Table = Table {
         ("detected_at", Text),
         ("handled_by", Text),
         ("voided", Int),
+        // When the situation arose (what reports bin by); added after the table existed, so
+        // both sides' schema code adds it to older databases and re-projects flags.
+        ("occurred_at", Text),
     ],
     indexes: &["key", "status", "kind"],
 };
@@ -532,6 +535,7 @@ pub fn project(record: &Record) -> Rows {
                 f.detected_at.to_rfc3339().into(),
                 (&f.handled_by).into(),
                 voided,
+                f.occurred_at.map(|t| t.to_rfc3339()).into(),
             ],
         )],
     }

@@ -1,5 +1,6 @@
 //! The demo's week, small: the planted 窜货 (an order's delivery, and a batch shipped to Shanghai
-//! seen in Guangzhou stock) and 撞单 are flagged, head office sees every region, and the Shanghai
+//! seen in Guangzhou stock) and 撞单 are flagged, once per finding, head office sees every
+//! region, its table counts the flags in the week that raised them, and the Shanghai
 //! salespeople see the duplicate-customer flag of their region.
 
 #![allow(clippy::unwrap_used)] // Test helpers outside #[test] functions unwrap too.
@@ -52,15 +53,12 @@ fn the_demo_week_raises_the_planted_flags() {
         cross.len(),
         "only the planted 窜货: {cross:?}"
     );
-    // One copy per region involved: the delivery region's and the dealer's.
-    let regions: Vec<&str> = by_order
-        .iter()
-        .map(|f| f["regions"].as_str().unwrap())
-        .collect();
-    assert!(regions.iter().all(|r| r.contains("EAST-SH")), "{regions:?}");
-    // The stock flag: one copy for Guangzhou, where the goods were seen, one for Shanghai, where
+    // One flag for the finding, naming the delivery region and the dealer's.
+    assert_eq!(by_order.len(), 1, "{by_order:?}");
+    assert!(by_order[0]["regions"].as_str().unwrap().contains("EAST-SH"));
+    // The stock flag: one flag for Guangzhou, where the goods were seen, and Shanghai, where
     // the batch was shipped; its message names the batch.
-    assert_eq!(by_stock.len(), 2, "{cross:?}");
+    assert_eq!(by_stock.len(), 1, "{cross:?}");
     for f in &by_stock {
         assert_eq!(f["regions"], "EAST-SH,SOUTH-GZ", "{f:?}");
         assert!(f["message_en"].as_str().unwrap().contains(&code), "{f:?}");
@@ -75,6 +73,25 @@ fn the_demo_week_raises_the_planted_flags() {
                 .contains(&id.to_string())
         );
     }
+    // The head-office table counts, in the demo week, every flag the week raised: the server's
+    // rollup and head office's own offline report agree.
+    let raised: std::collections::BTreeSet<&str> =
+        flags.iter().map(|f| f["key"].as_str().unwrap()).collect();
+    let token = hq.store.meta("token").unwrap().unwrap();
+    let table = demo::print::week_rollup(&server.url(), &token, "CN").unwrap();
+    let counted: u64 = table.flag_totals.values().sum();
+    assert!(counted > 0, "the table shows 预警 0");
+    assert_eq!(counted, raised.len() as u64, "{:?}", table.flag_totals);
+    let offline = shared::report::rollup(
+        &hq.store.report_tree().unwrap(),
+        client::store::reports::LAPTOP_ROOT,
+        shared::report::Period::Week,
+        demo::print::WEEK_OF.parse().unwrap(),
+        &hq.store.report_facts().unwrap(),
+    )
+    .unwrap();
+    assert_eq!(offline.flag_totals, table.flag_totals);
+
     // Head office holds every customer of every region.
     let customers = hq.store.list(&CUSTOMERS, &ListFilter::default()).unwrap();
     assert_eq!(customers.len(), outcome.created["customer"]);

@@ -160,31 +160,45 @@ fn flags_reach_the_inbox_are_handled_and_counted_in_reports() {
     assert_eq!(authority.len(), 1, "the server flags the quotation too");
     assert_eq!(authority[0]["records"][0], quote.as_str());
 
-    // Zhang resolves the duplicate with a note (a note is required); Li sees it resolved.
+    // Zhang, a salesperson, may not rule on the dispute: resolved on the laptop, it is refused
+    // on sync with a reason in both languages, and the flag stays open.
     let dup_id = of_kind(&flags(&zhang, false), "duplicate_customer")[0]["id"]
         .as_str()
         .expect("flag id")
         .to_string();
+    zhang.ok(&["flags", "resolve", &dup_id, "--note", "我的客户"]);
+    zhang.sync();
+    let refused = zhang.json(&["rejected", "list"]);
+    let refused = refused.as_array().expect("rows");
     assert!(
-        zhang
-            .fails(&["flags", "resolve", &dup_id, "--note", " "])
+        refused.iter().any(|r| r["code"] == "flag_not_allowed"
+            && r["reason"]
+                .as_str()
+                .is_some_and(|t| t.contains("只有") && t.contains("only"))),
+        "{refused:?}"
+    );
+    // The region's manager resolves it with a note (a note is required); Li sees it resolved.
+    let boss = laptop(&server, "east.boss", "pw-boss");
+    boss.sync();
+    assert!(
+        boss.fails(&["flags", "resolve", &dup_id, "--note", " "])
             .contains("note")
     );
-    zhang.ok(&["flags", "ack", &dup_id]);
-    zhang.ok(&[
+    boss.ok(&["flags", "ack", &dup_id]);
+    boss.ok(&[
         "flags",
         "resolve",
         &dup_id,
         "--note",
         "同一家公司：保留张伟的档案",
     ]);
-    assert!(of_kind(&flags(&zhang, false), "duplicate_customer").is_empty());
-    zhang.sync();
+    assert!(of_kind(&flags(&boss, false), "duplicate_customer").is_empty());
+    boss.sync();
     li.sync();
     assert!(of_kind(&flags(&li, false), "duplicate_customer").is_empty());
     let resolved = of_kind(&flags(&li, true), "duplicate_customer");
     assert_eq!(resolved[0]["status"], "resolved");
-    assert_eq!(resolved[0]["handled_by"], "zhang.wei");
+    assert_eq!(resolved[0]["handled_by"], "east.boss");
     assert_eq!(resolved[0]["note"], "同一家公司：保留张伟的档案");
     assert!(li.fails(&["flags", "ack", &dup_id]).contains("resolved"));
 
@@ -214,7 +228,6 @@ fn flags_reach_the_inbox_are_handled_and_counted_in_reports() {
     );
 
     // The manager's laptop reports the same flags as the server for the same node.
-    let boss = laptop(&server, "east.boss", "pw-boss");
     boss.sync();
     let login = json!({"user": "east.boss", "password": "pw-boss", "device": "inbox-test",
                        "actor": "0123456789abcdef0123456789abcdef"});

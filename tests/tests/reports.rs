@@ -198,7 +198,7 @@ fn a_managers_laptop_reports_what_the_server_reports() {
     );
 }
 
-/// A 窜货 flag involves two regions and is kept as one flag document per region: the offline
+/// A 窜货 flag involves two regions and is one flag document filed under both: the offline
 /// warning names it before sync, and after sync the laptop's rollups count it as the server's
 /// do — once under each region, once in the totals.
 #[test]

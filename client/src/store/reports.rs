@@ -10,12 +10,11 @@
 //! - voided customers and visits are left out; voided deals are passed on marked;
 //! - **collections and receivables** are empty (no such records yet; a `paid` order is not
 //!   counted as collected, having no payment date or amount received);
-//! - **flags** come from the `flags` projection, one row per situation (the flag's `key`):
-//!   the server keeps one flag document per region involved and the laptop only those of its
-//!   scope, so copies are merged by key — regions are every copy's `regions` list (all the
-//!   regions involved, not just the copy's own) and the date the earliest `detected_at` — so
-//!   either side counts a situation once per kind and once under each of its regions. Voided
-//!   flags are left out; resolved ones count (they were raised in the period).
+//! - **flags** come from the `flags` projection, one row per situation (the flag's `key`,
+//!   one document per finding, filed under every region it involves; older per-region copies
+//!   are merged by key), dated by `occurred_at` (when the record that raised it was made) else
+//!   `detected_at`, exactly as the server counts them. Voided flags are left out; resolved
+//!   ones count.
 //!
 //! The laptop holds no territory tree, so [`Store::report_tree`] builds one from the regions it
 //! sees: a root [`LAPTOP_ROOT`] with each region code as a child (named by its code), and each
@@ -141,15 +140,16 @@ impl Store {
                 facts.deals.extend(row?.into_row(table == "orders"));
             }
         }
-        let mut stmt = self
-            .conn
-            .prepare("SELECT key, kind, regions, detected_at FROM flags WHERE voided = 0")?;
+        let mut stmt = self.conn.prepare(
+            "SELECT key, kind, regions, detected_at, occurred_at FROM flags WHERE voided = 0",
+        )?;
         let rows = stmt.query_map([], |r| {
             Ok(RawFlag {
                 key: r.get(0)?,
                 kind: r.get(1)?,
                 regions: r.get(2)?,
                 detected_at: r.get(3)?,
+                occurred_at: r.get(4)?,
             })
         })?;
         facts.flags = merge_flags(rows.collect::<Result<Vec<_>, _>>()?).0;

@@ -114,7 +114,7 @@ pub fn duplicate_candidates(
 }
 
 /// The customer a possibly merged customer id stands for (the survivor of a merge, or itself).
-fn resolved(conn: &Connection, customer_id: RecordId) -> Result<RecordId, ServerError> {
+pub(crate) fn resolved(conn: &Connection, customer_id: RecordId) -> Result<RecordId, ServerError> {
     let survivor = crate::store::realign::resolve_customer(conn, &customer_id.to_string())?;
     Ok(survivor.parse().unwrap_or(customer_id))
 }
@@ -342,4 +342,32 @@ pub fn scope(tree: &Tree, user: &UserInfo) -> Scope {
 /// Territory codes that exist, in order, from a finding's regions.
 pub fn known_regions(tree: &Tree, regions: &[String]) -> BTreeSet<String> {
     regions.iter().filter(|r| tree.exists(r)).cloned().collect()
+}
+
+/// When the situation made of `records` arose: the latest time among them (a customer's or a
+/// deal's `created_at`, a visit's actual or planned time). Dealers and records the server does
+/// not hold have no time; `None` when none has. Reports count a flag in this period, so a flag
+/// lands in the same week as the order or visit that raised it.
+pub fn occurred_at(
+    conn: &Connection,
+    records: &[RecordId],
+) -> Result<Option<chrono::DateTime<chrono::Utc>>, ServerError> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT created_at FROM customers WHERE doc_id = ?1
+         UNION ALL SELECT created_at FROM quotations WHERE doc_id = ?1
+         UNION ALL SELECT created_at FROM orders WHERE doc_id = ?1
+         UNION ALL SELECT COALESCE(actual_at, planned_at) FROM visits WHERE doc_id = ?1",
+    )?;
+    let mut latest = None;
+    for id in records {
+        let times: Vec<Option<String>> = stmt
+            .query_map([id.to_string()], |r| r.get(0))?
+            .collect::<Result<_, _>>()?;
+        for time in times.into_iter().flatten() {
+            if let Ok(t) = chrono::DateTime::parse_from_rfc3339(&time) {
+                latest = latest.max(Some(t.with_timezone(&chrono::Utc)));
+            }
+        }
+    }
+    Ok(latest)
 }

@@ -11,7 +11,7 @@ use shared::rules::approval::may_decide;
 use shared::rules::facts::DealFacts;
 
 use super::facts;
-use crate::accounts::Caller;
+use crate::accounts::{Caller, Role};
 use crate::error::ServerError;
 use crate::territory::Tree;
 
@@ -31,7 +31,9 @@ pub fn check_push(
 ) -> Result<Option<Refusal>, ServerError> {
     match after {
         Record::Flag(new) => Ok(match before {
-            Some(Record::Flag(old)) if new.with_handling_of(old) == *old => None,
+            Some(Record::Flag(old)) if new.with_handling_of(old) == *old => {
+                may_handle(tree, caller, territory)
+            }
             Some(Record::Flag(_)) => Some((
                 "flag_readonly",
                 "only a flag's status, handled_by, handled_at and note may be changed".into(),
@@ -85,6 +87,30 @@ pub fn check_push(
         }
         _ => Ok(None),
     }
+}
+
+/// Whether the caller may handle (acknowledge, resolve, note) a flag filed under `territory`:
+/// head office, or a region manager or above whose territory holds one of the flag's regions.
+/// A salesperson sees the flags of their work but does not rule on them.
+fn may_handle(tree: &Tree, caller: &Caller, territory: &str) -> Option<Refusal> {
+    let allowed = match caller.user.role {
+        Role::HeadOffice => true,
+        Role::RegionManager | Role::LargeRegionManager => {
+            tree.is_within(territory, &caller.user.territory)
+        }
+        Role::Salesperson | Role::Finance | Role::Admin => false,
+    };
+    (!allowed).then(|| {
+        (
+            "flag_not_allowed",
+            format!(
+                "only a manager of a region the flag involves, or head office, may acknowledge \
+                 or resolve a flag; {} ({}) may not / 只有预警所涉区域的经理或总部可以确认或解决\
+                 预警；{}（{}）不可以",
+                caller.user.name, caller.user.role, caller.user.name, caller.user.role
+            ),
+        )
+    })
 }
 
 /// A new or changed approval on a quotation or an order must name the person pushing it, who

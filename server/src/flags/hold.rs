@@ -15,16 +15,14 @@
 
 use rusqlite::Connection;
 use shared::RecordId;
-use shared::doc::{self, CommitMeta};
+use shared::doc;
 use shared::domain::{CreditHold, Order, OrderStatus};
-use shared::record::Record;
 use shared::rules::{Finding, FindingKind, Severity};
 
+use super::commit::{self, Filing};
 use super::guard::Refusal;
-use super::write::{SYSTEM_DEVICE, SYSTEM_USER, ensure_system, system_actor, system_actor_hex};
 use crate::accounts::{Caller, Role};
 use crate::error::ServerError;
-use crate::store::log::{self, Author};
 use crate::territory::Tree;
 
 /// Holds order `id` if `findings` hold a critical credit-limit finding on it and it has never
@@ -38,13 +36,11 @@ pub fn place(conn: &Connection, id: RecordId, findings: &[Finding]) -> Result<us
         return Ok(0);
     };
     let id_text = id.to_string();
-    let Some(row) = log::document(conn, &id_text)? else {
+    let Some(mut loaded) = commit::load(conn, &id_text)? else {
         return Ok(0);
     };
     let internal = |e: doc::DocError| ServerError::Internal(format!("holding an order: {e}"));
-    let actor = system_actor();
-    let mut document = doc::load(&row.snapshot, &actor).map_err(internal)?;
-    let mut order: Order = doc::read_as(&document).map_err(internal)?;
+    let mut order: Order = doc::read_as(&loaded.doc).map_err(internal)?;
     if order.credit_hold.is_some() {
         return Ok(0);
     }
@@ -55,35 +51,21 @@ pub fn place(conn: &Connection, id: RecordId, findings: &[Finding]) -> Result<us
         released_at: None,
         note: None,
     });
-    let meta = CommitMeta::now("credit hold: past the customer's credit limit");
-    if doc::update(&mut document, &order, &meta)
-        .map_err(internal)?
-        .is_none()
-    {
-        return Ok(0);
-    }
-    let Some(change) = document.get_last_local_change() else {
-        return Ok(0);
+    let row = loaded.row.clone();
+    let filing = Filing {
+        kind: &row.kind,
+        territory: &row.territory,
+        customer_id: row.customer_id.as_deref(),
     };
-    let (hash, bytes) = (change.hash(), change.raw_bytes().to_vec());
-    ensure_system(conn)?;
-    let actor_hex = system_actor_hex();
-    let author = Author {
-        actor: &actor_hex,
-        user: SYSTEM_USER,
-        device: SYSTEM_DEVICE,
-    };
-    log::append_change(conn, &hash.0, &id_text, &row.territory, author, &bytes)?;
-    log::save_document(
+    let message = "credit hold: past the customer's credit limit";
+    Ok(usize::from(commit::commit(
         conn,
-        &id_text,
-        &row.kind,
-        &row.territory,
-        row.customer_id.as_deref(),
-        &document.save(),
-    )?;
-    log::reproject(conn, id, &Record::Order(order))?;
-    Ok(1)
+        id,
+        &mut loaded.doc,
+        &order,
+        message,
+        filing,
+    )?))
 }
 
 /// Checks a pushed change to an order against the order as the server held it (`before`,

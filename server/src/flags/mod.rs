@@ -6,22 +6,29 @@
 //!
 //! | record | rules |
 //! |---|---|
-//! | customer | duplicates (撞单) against customers sharing a normalised tax id, phone or name |
+//! | customer | duplicates (撞单) against customers sharing a normalised tax id, phone or name; its orders' credit flags |
 //! | quotation | contested customer (撞单), authority (with approvals) |
-//! | order | contested customer, authority, credit limit (flag and [`hold`]), cross-region delivery (窜货), and the visits already holding its batches ([`stock`]) |
+//! | order | contested customer, authority, credit limit (flag and [`hold`]; and the customer's other orders' credit flags), cross-region delivery (窜货), and the visits already holding its batches ([`stock`]) |
 //! | visit | batch codes seen outside the region shipped to (窜货, [`stock`]) |
+//! | flag | a person handled it: the server records who ([`write::stamp_handler`]) |
 //!
-//! [`recheck_all`] runs every rule over every document, for after a realignment or a rule
-//! change. Both are idempotent: flags have deterministic ids (key and region), and a flag whose
-//! content did not change gets no new change.
+//! One finding is one flag document, filed under every region it involves ([`write`]). A rule
+//! run also closes the flags it no longer finds and re-opens closed ones it finds again
+//! ([`lifecycle`]). [`recheck_all`] runs every rule over every document, for after a
+//! realignment or a rule change. Both are idempotent: a flag's id derives from its finding's
+//! key, and a flag whose content did not change gets no new change.
 //!
-//! Not done yet: a flag whose situation has gone away is left as it is (people resolve it); a
-//! dealer's authorisations changing re-checks its orders only on a full re-check; authority
-//! limits are those set with `admin limits set` ([`limits`]), else the demo table.
+//! Not done yet: a dealer's authorisations changing re-checks its orders only on a full
+//! re-check, and an order's batches changing re-checks only the visits that now hold them
+//! (a stock flag whose order went away closes on the next change to its visit or a re-check
+//! of it); authority limits are those set with `admin limits set` ([`limits`]), else the demo
+//! table.
 
+pub mod commit;
 pub mod facts;
 pub mod guard;
 pub mod hold;
+pub mod lifecycle;
 pub mod stock;
 pub mod write;
 
@@ -34,13 +41,14 @@ use shared::rules::credit::{NewOrder, check_credit};
 use shared::rules::cross_region::{OrderDelivery, check_order_delivery};
 use shared::rules::duplicates::{contested_customers, find_duplicates};
 use shared::rules::facts::{Amount, DealFacts};
-use shared::rules::{Finding, Message};
+use shared::rules::{Finding, FindingKind, Message};
 
 use rusqlite::OptionalExtension;
 
 use crate::error::ServerError;
 use crate::store::{Store, accounts, log};
 use crate::territory::Tree;
+use lifecycle::Covered;
 
 pub use write::{SYSTEM_DEVICE, SYSTEM_USER, system_actor, system_actor_hex};
 
@@ -62,8 +70,9 @@ pub fn limits(conn: &Connection) -> Result<Limits, ServerError> {
     }
 }
 
-/// Runs the rules a change to `record` (document `id`, now in `territory`) touches and raises
-/// or updates their flags. Returns how many flag changes were written.
+/// Runs the rules a change to `record` (document `id`, now in `territory`) touches, raises or
+/// updates their flags, and closes the flags of those rules that are no longer found (see
+/// [`lifecycle`]). Returns how many flag changes were written.
 pub fn on_change(
     conn: &Connection,
     tree: &Tree,
@@ -72,6 +81,12 @@ pub fn on_change(
     territory: &str,
 ) -> Result<usize, ServerError> {
     let mut findings = Vec::new();
+    let mut covered = Vec::new();
+    let key = |kind: FindingKind, subject: RecordId| {
+        let prefix = shared::rules::key_prefix(kind, &[&subject.to_string()]);
+        Covered::Key(prefix.trim_end_matches(':').to_string())
+    };
+    let mut credit_of = None;
     match record {
         Record::Customer(_) => {
             let customer = facts::customer(conn, id)?;
@@ -82,23 +97,68 @@ pub fn on_change(
                     &facts::duplicate_candidates(conn, &customer)?,
                 ));
             }
+            covered.push(Covered::Involving(FindingKind::DuplicateCustomer, id));
+            // The limit may have changed: the customer's credit flags are judged again.
+            credit_of = Some(id);
         }
         Record::Quotation(q) => {
             findings.extend(contested_customers(&facts::deals_of_customer(
                 conn,
                 q.customer_id,
             )?));
+            covered.push(key(
+                FindingKind::ContestedCustomer,
+                facts::resolved(conn, q.customer_id)?,
+            ));
             let deal = q.facts(id, Some(territory.to_string()));
             findings.extend(authority(conn, &deal, q.approval.as_ref())?);
+            covered.push(Covered::prefix(
+                FindingKind::BeyondAuthority,
+                &[&id.to_string()],
+            ));
         }
-        Record::Order(o) => findings.extend(order_findings(conn, id, o, territory)?),
-        Record::Visit(v) => findings.extend(stock::visit_findings(conn, id, v, territory)?),
-        Record::Dealer(_) | Record::Product(_) | Record::Flag(_) => {}
+        Record::Order(o) => {
+            findings.extend(order_findings(conn, id, o, territory)?);
+            let id_text = id.to_string();
+            covered.extend([
+                key(
+                    FindingKind::ContestedCustomer,
+                    facts::resolved(conn, o.customer_id)?,
+                ),
+                Covered::prefix(FindingKind::BeyondAuthority, &[&id_text]),
+                key(FindingKind::CreditLimit, id),
+                Covered::prefix(FindingKind::CrossRegionSale, &["order", &id_text]),
+            ]);
+            // This order's exposure changes the other orders' credit situation.
+            credit_of = Some(o.customer_id);
+        }
+        Record::Visit(v) => {
+            findings.extend(stock::visit_findings(conn, id, v, territory)?);
+            covered.push(Covered::prefix(
+                FindingKind::CrossRegionSale,
+                &["stock", &id.to_string()],
+            ));
+        }
+        // A person handled a flag: who did is the server's word.
+        Record::Flag(_) => return write::stamp_handler(conn, id),
+        Record::Dealer(_) | Record::Product(_) => {}
+    }
+    // The customer's other orders, whose credit situation this change may have ended.
+    let mut others = Vec::new();
+    if let Some(customer) = credit_of {
+        for (other, order) in lifecycle::orders_with_credit_flags(conn, customer)? {
+            if other != id {
+                findings.extend(credit_finding(conn, other, &order)?);
+                others.push(key(FindingKind::CreditLimit, other));
+            }
+        }
     }
     let mut written = 0;
     for finding in &findings {
         written += write::raise(conn, tree, finding, territory)?;
     }
+    written += lifecycle::close_gone(conn, &covered, &findings, record.voided().is_some())?;
+    written += lifecycle::close_gone(conn, &others, &findings, false)?;
     if let Record::Order(order) = record {
         // Past the credit limit: held as well as flagged (rule 4), in this same transaction.
         written += hold::place(conn, id, &findings)?;
@@ -106,6 +166,30 @@ pub fn on_change(
         written += stock::recheck_visits(conn, tree, order)?;
     }
     Ok(written)
+}
+
+/// The credit finding of order `id`, when it is live and its customer has a limit it passes.
+fn credit_finding(
+    conn: &Connection,
+    id: RecordId,
+    order: &Order,
+) -> Result<Option<Finding>, ServerError> {
+    let deal = order.facts(id, None);
+    if !deal.is_live() {
+        return Ok(None);
+    }
+    let Some(credit) = facts::credit(conn, order.customer_id, (id, order.created_at))? else {
+        return Ok(None);
+    };
+    let new = NewOrder {
+        id,
+        salesperson: order.salesperson.clone(),
+        total: Amount {
+            amount: order.total(),
+            currency: order.currency,
+        },
+    };
+    Ok(check_credit(&credit, &new))
 }
 
 fn order_findings(
@@ -128,19 +212,7 @@ fn order_findings(
         (None, None) => None,
     };
     out.extend(authority(conn, &deal, approval.as_ref())?);
-    if deal.is_live()
-        && let Some(credit) = facts::credit(conn, order.customer_id, (id, order.created_at))?
-    {
-        let new = NewOrder {
-            id,
-            salesperson: order.salesperson.clone(),
-            total: Amount {
-                amount: order.total(),
-                currency: order.currency,
-            },
-        };
-        out.extend(check_credit(&credit, &new));
-    }
+    out.extend(credit_finding(conn, id, order)?);
     if order.voided.is_none() {
         let dealer = match order.dealer_id {
             Some(dealer) => facts::dealer(conn, dealer)?,
@@ -217,38 +289,47 @@ pub struct RecheckSummary {
     pub flag_changes: usize,
 }
 
-/// Re-runs every rule over every document, in one transaction: customers first (so duplicate
-/// keys are in place), then the deals and visits. Idempotent: a second run writes nothing.
+/// Re-runs every rule over every document: customers first (so duplicate keys are in place),
+/// then the deals and visits. Idempotent: a second run writes nothing.
+///
+/// Safe while the server runs (`admin recheck` is a second process on the live database): each
+/// document is re-checked in its own `BEGIN IMMEDIATE` transaction that reads the document
+/// afresh, so a sync never waits long for it, and no flag or hold change is ever computed from
+/// a state another writer has since changed ([`commit`]).
 pub fn recheck_all(store: &Store) -> Result<RecheckSummary, ServerError> {
     store.blocking(|conn| {
-        let tree = Tree::new(accounts::territories(conn)?);
-        let tx = conn.transaction()?;
         let mut summary = RecheckSummary::default();
         let actor = system_actor();
         for kind in ["customer", "quotation", "order", "visit"] {
-            let rows: Vec<(String, String, Vec<u8>)> = {
-                let mut stmt = tx.prepare(
-                    "SELECT doc_id, territory, snapshot FROM documents WHERE kind = ?1
-                     ORDER BY doc_id",
-                )?;
-                stmt.query_map([kind], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
+            let ids: Vec<String> = {
+                let mut stmt =
+                    conn.prepare("SELECT doc_id FROM documents WHERE kind = ?1 ORDER BY doc_id")?;
+                stmt.query_map([kind], |r| r.get(0))?
                     .collect::<Result<_, _>>()?
             };
-            for (doc_id, territory, snapshot) in rows {
+            for doc_id in ids {
                 let Ok(id) = doc_id.parse::<RecordId>() else {
                     continue;
                 };
-                let record =
-                    shared::doc::load(&snapshot, &actor).and_then(|d| shared::doc::read(&d));
-                let Ok(record) = record else {
-                    tracing::warn!(doc = %doc_id, "re-check skipped an unreadable document");
-                    continue;
-                };
-                summary.documents += 1;
-                summary.flag_changes += on_change(&tx, &tree, id, &record, &territory)?;
+                let written = commit::immediate(conn, |tx| {
+                    let tree = Tree::new(accounts::territories(tx)?);
+                    let Some(row) = log::document(tx, &doc_id)? else {
+                        return Ok(None);
+                    };
+                    let record = shared::doc::load(&row.snapshot, &actor)
+                        .and_then(|d| shared::doc::read(&d));
+                    let Ok(record) = record else {
+                        tracing::warn!(doc = %doc_id, "re-check skipped an unreadable document");
+                        return Ok(None);
+                    };
+                    on_change(tx, &tree, id, &record, &row.territory).map(Some)
+                })?;
+                if let Some(written) = written {
+                    summary.documents += 1;
+                    summary.flag_changes += written;
+                }
             }
         }
-        tx.commit()?;
         Ok(summary)
     })
 }

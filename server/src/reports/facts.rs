@@ -92,14 +92,16 @@ pub fn facts(conn: &Connection) -> Result<Facts, ServerError> {
             );
         }
     }
-    let mut stmt =
-        conn.prepare("SELECT key, kind, regions, detected_at FROM flags WHERE voided = 0")?;
+    let mut stmt = conn.prepare(
+        "SELECT key, kind, regions, detected_at, occurred_at FROM flags WHERE voided = 0",
+    )?;
     let rows = stmt.query_map([], |r| {
         Ok(RawFlag {
             key: r.get(0)?,
             kind: r.get(1)?,
             regions: r.get(2)?,
             detected_at: r.get(3)?,
+            occurred_at: r.get(4)?,
         })
     })?;
     let (flags, unreadable) = merge_flags(rows.collect::<Result<Vec<_>, _>>()?);

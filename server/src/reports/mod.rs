@@ -16,12 +16,11 @@
 //!   An order marked `paid` is deliberately *not* counted as collected, because it carries no
 //!   payment date or amount received, and counting its total on its signing date would misdate
 //!   回款;
-//! - **flags** come from the `flags` projection, one row per situation (the flag's `key`):
-//!   a finding is kept as one flag document per region involved, and a laptop holds only the
-//!   copies of its scope, so copies are merged by key — regions are the union of the copies'
-//!   `regions` lists (every region involved, not only the copy's own territory) and the date
-//!   the earliest `detected_at` — so a situation counts once per kind and once under each of
-//!   its regions on either side. Voided flags are left out; resolved ones count.
+//! - **flags** come from the `flags` projection, one row per situation (the flag's `key`,
+//!   one document per finding; older servers' per-region copies are merged by key), dated by
+//!   `occurred_at` — when the record that raised it was made — else `detected_at`, so a
+//!   situation counts once per kind, once under each of its regions, in the period of the
+//!   order or visit behind it. Voided flags are left out; resolved ones count.
 //!
 //! Rows that cannot be read (a malformed date, amount, currency or status, which our own
 //! projection never writes) are skipped and logged rather than failing the whole report.

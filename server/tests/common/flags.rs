@@ -138,7 +138,7 @@ pub fn order(customer: RecordId, salesperson: &str, price: &str) -> Order {
     o
 }
 
-/// The server's flags (kind, territory, status) whose records include `record`.
+/// The server's live flags (kind, territory, status) whose records include `record`.
 pub fn flags_on(server: &TestServer, record: RecordId) -> Vec<(String, String, String)> {
     server
         .state
@@ -147,7 +147,8 @@ pub fn flags_on(server: &TestServer, record: RecordId) -> Vec<(String, String, S
             let mut stmt = c.prepare(
                 "SELECT f.kind, d.territory, f.status FROM flags f
                  JOIN documents d ON d.doc_id = f.doc_id
-                 WHERE f.records LIKE '%' || ?1 || '%' ORDER BY f.kind, d.territory",
+                 WHERE f.records LIKE '%' || ?1 || '%' AND f.voided = 0
+                 ORDER BY f.kind, d.territory",
             )?;
             let rows = stmt.query_map([record.to_string()], |r| {
                 Ok((r.get(0)?, r.get(1)?, r.get(2)?))
@@ -155,6 +156,21 @@ pub fn flags_on(server: &TestServer, record: RecordId) -> Vec<(String, String, S
             Ok(rows.collect::<Result<Vec<_>, _>>()?)
         })
         .expect("queries")
+}
+
+/// The key of the one flag whose records include `record`.
+pub fn flag_key(server: &TestServer, record: RecordId) -> String {
+    server
+        .state
+        .store
+        .blocking(|c| {
+            Ok(c.query_row(
+                "SELECT key FROM flags WHERE records LIKE '%' || ?1 || '%' AND voided = 0",
+                [record.to_string()],
+                |r| r.get(0),
+            )?)
+        })
+        .expect("one flag")
 }
 
 pub fn kinds_on(server: &TestServer, record: RecordId) -> Vec<String> {

@@ -80,6 +80,8 @@ pub struct TestServer {
     pub state: AppState,
     /// HTTP client.
     pub http: reqwest::Client,
+    /// The database file (for admin commands run as a second process).
+    pub db_path: std::path::PathBuf,
     stop: Option<tokio::sync::oneshot::Sender<()>>,
     task: Option<tokio::task::JoinHandle<()>>,
     _dir: tempfile::TempDir,
@@ -89,8 +91,9 @@ impl TestServer {
     /// Starts a server with the test organisation imported.
     pub async fn start() -> Self {
         let dir = tempfile::tempdir().expect("temp dir");
+        let db_path = dir.path().join("server.db");
         let config = Config {
-            db_path: dir.path().join("server.db"),
+            db_path: db_path.clone(),
             ..Config::default()
         };
         let state = AppState::open(&config).expect("opens");
@@ -112,6 +115,7 @@ impl TestServer {
             url,
             state,
             http: reqwest::Client::new(),
+            db_path,
             stop: Some(stop),
             task: Some(task),
             _dir: dir,

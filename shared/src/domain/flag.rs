@@ -2,9 +2,13 @@
 //! involved see and handle them on their laptops, offline too.
 //!
 //! The server creates and updates a flag's *content* (what was found); people change only its
-//! *handling* ([`Flag::status`], [`Flag::handled_by`], [`Flag::handled_at`], [`Flag::note`]). A
-//! finding involving two regions becomes one flag document per region, each in that region's
-//! territory, so that both regions' managers and salespeople receive it through ordinary sync.
+//! *handling* ([`Flag::status`], [`Flag::handled_by`], [`Flag::handled_at`], [`Flag::note`]).
+//! One finding is one flag document ([`Flag::id_of_finding`]), however many regions it involves:
+//! the server files it under every region in [`Flag::regions`], so each region's people receive
+//! the same document, and handling it once handles it for everyone.
+//!
+//! Older servers wrote one copy per region ([`Flag::id_for`]); the server's re-check replaces
+//! such copies with the single flag and voids them.
 
 use autosurgeon::{Hydrate, Reconcile};
 use chrono::{DateTime, Utc};
@@ -29,8 +33,9 @@ word_enum! {
     }
 }
 
-/// The namespace of flag ids (UUIDv5 over `key|region`). Fixed forever: changing it would give
-/// every existing situation a second flag.
+/// The namespace of flag ids (UUIDv5 over `finding:key`, and over `len:key|region` for the
+/// per-region copies older servers wrote). Fixed forever: changing it would give every existing
+/// situation a second flag.
 const FLAG_NAMESPACE: Uuid = Uuid::from_u128(0x6f1e_2d4c_8a3b_4e57_9c0d_1b2a_3f4e_5d6c);
 
 /// A business-conflict flag.
@@ -42,13 +47,15 @@ pub struct Flag {
     pub severity: Severity,
     /// The finding's stable key: one situation, one key however often it is detected.
     pub key: String,
-    /// The region this copy of the flag is for (its territory on the server).
+    /// The first region involved (older flags: the region this copy was for); every region is
+    /// in [`Flag::regions`].
     pub region: String,
     /// The records involved, the subject first.
     pub records: Vec<RecordId>,
     /// The people involved (user names).
     pub people: Vec<String>,
-    /// Every region involved (each has its own copy of the flag).
+    /// Every region involved: the flag is visible in each of them. A region stays listed once
+    /// involved, so a flag does not leave a region when a salesperson or an office moves.
     pub regions: Vec<String>,
     /// What happened, in English.
     pub message_en: String,
@@ -60,9 +67,21 @@ pub struct Flag {
     /// When the server first detected the situation.
     #[autosurgeon(with = "crate::codec::instant")]
     pub detected_at: DateTime<Utc>,
+    /// When the situation arose: the time of the latest record involved, the one whose arrival
+    /// made it. Reports count the flag in this period. Absent in older flags (then
+    /// `detected_at` counts).
+    #[serde(default)]
+    #[autosurgeon(with = "crate::codec::opt_instant")]
+    pub occurred_at: Option<DateTime<Utc>>,
+    /// When the server last found the situation gone (and closed the flag); `None` while it
+    /// holds. Finding it again re-opens the flag.
+    #[serde(default)]
+    #[autosurgeon(with = "crate::codec::opt_instant")]
+    pub cleared_at: Option<DateTime<Utc>>,
     /// Handling status, set by people.
     pub status: FlagStatus,
-    /// Who last acknowledged or resolved it (user name).
+    /// Who last acknowledged or resolved it (user name), as the server authenticated them;
+    /// `system` when the server closed or re-opened it.
     pub handled_by: Option<String>,
     /// When it was last handled.
     #[autosurgeon(with = "crate::codec::opt_instant")]
@@ -82,7 +101,15 @@ impl Flag {
         RecordId::from(Uuid::new_v5(&FLAG_NAMESPACE, name.as_bytes()))
     }
 
-    /// A new, open flag for `finding`'s copy in `region`.
+    /// The deterministic id of the one flag of the finding with `key`, whichever regions it
+    /// involves. Its name cannot be a per-region name ([`Flag::id_for`]), which starts with a
+    /// digit.
+    pub fn id_of_finding(key: &str) -> RecordId {
+        let name = format!("finding:{key}");
+        RecordId::from(Uuid::new_v5(&FLAG_NAMESPACE, name.as_bytes()))
+    }
+
+    /// A new, open flag for `finding`, first detected `now`; `region` is its first region.
     pub fn from_finding(finding: &Finding, region: &str, now: DateTime<Utc>) -> Self {
         let mut flag = Self {
             kind: finding.kind,
@@ -96,6 +123,8 @@ impl Flag {
             message_zh: String::new(),
             detail: String::new(),
             detected_at: now,
+            occurred_at: None,
+            cleared_at: None,
             status: FlagStatus::Open,
             handled_by: None,
             handled_at: None,
@@ -115,7 +144,12 @@ impl Flag {
         self.key = finding.key.clone();
         self.records = finding.records.clone();
         self.people = finding.people.clone();
-        self.regions = finding.regions.clone();
+        // Regions are only added: a region once involved keeps seeing the flag.
+        let mut regions = self.regions.clone();
+        regions.extend(finding.regions.iter().cloned());
+        regions.sort();
+        regions.dedup();
+        self.regions = regions;
         self.message_en = finding.message.en.clone();
         self.message_zh = finding.message.zh_cn.clone();
         self.detail = serde_json::to_string(&finding.detail).unwrap_or_default();
@@ -152,5 +186,8 @@ mod tests {
         assert_eq!(Flag::id_for("k", "EAST"), Flag::id_for("k", "EAST"));
         assert_ne!(Flag::id_for("k", "EAST"), Flag::id_for("k", "NORTH"));
         assert_ne!(Flag::id_for("k|a", "b"), Flag::id_for("k", "a|b"));
+        assert_eq!(Flag::id_of_finding("k"), Flag::id_of_finding("k"));
+        assert_ne!(Flag::id_of_finding("k"), Flag::id_of_finding("k2"));
+        assert_ne!(Flag::id_of_finding("1:k|a"), Flag::id_for("k", "a"));
     }
 }

@@ -12,8 +12,10 @@
 //!   and not cancelled ([`crate::rules::facts::DealStatus::counts_as_made`]);
 //! - amounts are summed exactly per currency and never converted;
 //! - receivables are the balance open now, not limited to the period;
-//! - a flag counts in the period it was detected, once per kind however many regions it
-//!   names, and once under each of its regions inside the subtree.
+//! - a flag counts in the period its situation arose (the time of the latest record it
+//!   involves: the order, visit or customer that raised it; older flags: when detected), once
+//!   per kind however many regions it names, and once under each of its regions inside the
+//!   subtree.
 
 mod csv;
 mod period;

@@ -115,7 +115,7 @@ impl RawDeal {
     }
 }
 
-/// A `flags` row: `key, kind, regions, detected_at`.
+/// A `flags` row: `key, kind, regions, detected_at, occurred_at`.
 #[derive(Debug, Clone, Default)]
 pub struct RawFlag {
     /// `key`: one situation, whatever the number of copies.
@@ -126,11 +126,14 @@ pub struct RawFlag {
     pub regions: Option<String>,
     /// `detected_at`.
     pub detected_at: Option<String>,
+    /// `occurred_at`: when the situation arose; absent in older flags.
+    pub occurred_at: Option<String>,
 }
 
-/// Flags as report rows, one per situation. A finding is kept as one flag document per region
-/// involved, and a laptop holds only the copies of its scope, so copies are merged by key:
-/// regions are the union of the copies' lists, the date the earliest detection. Returns the rows
+/// Flags as report rows, one per situation (key). A finding is one flag document; older servers
+/// kept a copy per region, so copies are still merged by key: regions are the union of the
+/// copies' lists. A flag counts on the date its situation arose (the record that raised it),
+/// else, for older flags, the date it was detected; the earliest over copies. Returns the rows
 /// and how many could not be read.
 pub fn merge_flags(rows: impl IntoIterator<Item = RawFlag>) -> (Vec<FlagRow>, usize) {
     let mut by_key: BTreeMap<String, FlagRow> = BTreeMap::new();
@@ -139,7 +142,10 @@ pub fn merge_flags(rows: impl IntoIterator<Item = RawFlag>) -> (Vec<FlagRow>, us
         let parsed = (
             raw.key,
             raw.kind.and_then(|k| FindingKind::from_str(&k).ok()),
-            raw.detected_at.as_deref().and_then(report_date),
+            raw.occurred_at
+                .as_deref()
+                .or(raw.detected_at.as_deref())
+                .and_then(report_date),
         );
         let (Some(key), Some(kind), Some(detected)) = parsed else {
             skipped += 1;
@@ -180,12 +186,29 @@ mod tests {
     }
 
     #[test]
+    fn a_flag_counts_when_its_situation_arose_not_when_detected() {
+        let flag = RawFlag {
+            key: Some("k".into()),
+            kind: Some("credit_limit".into()),
+            regions: Some("EAST-SH".into()),
+            detected_at: Some("2026-12-04T09:00:00Z".into()),
+            occurred_at: Some("2026-11-24T02:00:00Z".into()),
+        };
+        let (rows, _) = merge_flags([flag]);
+        assert_eq!(
+            rows[0].detected,
+            NaiveDate::from_ymd_opt(2026, 11, 24).unwrap()
+        );
+    }
+
+    #[test]
     fn copies_of_one_flag_merge_and_bad_rows_are_counted() {
         let copy = |region: &str, at: &str| RawFlag {
             key: Some("k1".into()),
             kind: Some("cross_region_sale".into()),
             regions: Some(region.into()),
             detected_at: Some(at.into()),
+            occurred_at: None,
         };
         let bad = RawFlag {
             key: Some("k2".into()),

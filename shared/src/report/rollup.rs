@@ -88,7 +88,8 @@ pub struct FlagRow {
     pub kind: FindingKind,
     /// The regions involved.
     pub regions: Vec<String>,
-    /// Local date it was detected.
+    /// Local date it counts on: when its situation arose (the record that raised it), or when
+    /// it was detected for older flags.
     pub detected: NaiveDate,
 }
 
@@ -198,9 +199,10 @@ pub struct Rollup {
     pub people: Vec<PersonLine>,
     /// Ranking by order amount, one list per currency ordered.
     pub ranking: BTreeMap<Currency, Vec<RankRow>>,
-    /// Flags detected in the period, per kind (a flag counts once however many regions).
+    /// Flags whose situation arose in the period, per kind (a flag counts once however many
+    /// regions).
     pub flag_totals: BTreeMap<FindingKind, u64>,
-    /// Flags detected in the period, per kind and region of the subtree.
+    /// Flags whose situation arose in the period, per kind and region of the subtree.
     pub flags: Vec<FlagCount>,
     /// At a root node only: facts in the period with no region, or one not in the tree, so
     /// head office sees what no territory reports.

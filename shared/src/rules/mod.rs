@@ -198,6 +198,15 @@ pub(crate) fn make_key(kind: FindingKind, parts: &[&str]) -> String {
     key
 }
 
+/// The start of every key [`make_key`] builds from `parts` and any further parts: what the
+/// server matches to find the flags of one subject (an order's 窜货 whatever its dealer, a
+/// deal's authority flags whatever fingerprint). Parts here must contain no `:` or `%`.
+pub fn key_prefix(kind: FindingKind, parts: &[&str]) -> String {
+    let mut prefix = make_key(kind, parts);
+    prefix.push(':');
+    prefix
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -26,6 +26,26 @@ fn nodes() -> Vec<&'static str> {
     nodes
 }
 
+/// A day of the demo week: the table shows the week holding it, the week the records (and so
+/// the flags they raised) were made in.
+pub const WEEK_OF: &str = "2026-11-25";
+
+/// The server's rollup of `node` for the demo week, as head office (`token`) fetches it.
+pub fn week_rollup(url: &str, token: &str, node: &str) -> anyhow::Result<Rollup> {
+    let response = reqwest::blocking::Client::new()
+        .get(format!("{url}/v1/reports/rollup"))
+        .query(&[
+            ("node", node),
+            ("period", "week"),
+            ("date", WEEK_OF),
+            ("format", "json"),
+        ])
+        .bearer_auth(token)
+        .send()?
+        .error_for_status()?;
+    Ok(response.json()?)
+}
+
 /// Prints head office's consolidated view of the demo week.
 pub fn head_office(url: &str, laptops: &[Laptop], outcome: &Outcome) -> anyhow::Result<()> {
     let hq = laptops
@@ -36,21 +56,7 @@ pub fn head_office(url: &str, laptops: &[Laptop], outcome: &Outcome) -> anyhow::
         .store
         .meta("token")?
         .context("head office is not signed in")?;
-    let http = reqwest::blocking::Client::new();
-    let fetch = |node: &str| -> anyhow::Result<Rollup> {
-        let response = http
-            .get(format!("{url}/v1/reports/rollup"))
-            .query(&[
-                ("node", node),
-                ("period", "week"),
-                ("date", "2026-11-25"),
-                ("format", "json"),
-            ])
-            .bearer_auth(&token)
-            .send()?
-            .error_for_status()?;
-        Ok(response.json()?)
-    };
+    let fetch = |node: &str| week_rollup(url, &token, node);
     println!("\nHead office (总部), week of 23 November 2026 — GET {url}/v1/reports/rollup:");
     let mut rows = Vec::new();
     let mut company = None;
@@ -130,8 +136,8 @@ pub fn rollup_table(rows: &[Vec<String>]) -> Vec<String> {
     shared::text::table(&headers, rows)
 }
 
-/// Flags as head office's laptop holds them: one line per situation (a flag has a copy per
-/// region involved, so that each region's people can handle it).
+/// Flags as head office's laptop holds them: one line per situation (one flag per finding;
+/// copies an older server wrote per region are voided and skipped by key).
 fn print_flags(hq: &Laptop) -> anyhow::Result<()> {
     let rows = hq.store.list(&FLAGS, &ListFilter::default())?;
     let mut seen = BTreeSet::new();
