@@ -29,6 +29,7 @@
 //! dealers' territories come from their records' `region` fields, so none are listed here.
 
 mod merge;
+mod scope;
 
 pub use merge::MergeSummary;
 
@@ -133,7 +134,8 @@ impl<'a> Admin<'a> {
         self.store.blocking(|c| db::territories(c))
     }
 
-    /// Creates (or renames/reparents) a territory. Only one root may exist.
+    /// Creates (or renames) a territory. Only one root may exist. Giving an existing territory
+    /// another parent is refused: that is a realignment, logged by [`Admin::move_territory`].
     pub fn add_territory(
         &self,
         code: &str,
@@ -150,6 +152,15 @@ impl<'a> Admin<'a> {
                 }
                 Some(parent) if tree.exists(code) && tree.would_cycle(code, parent) => {
                     return Err(ServerError::malformed("that parent would make a cycle"));
+                }
+                _ if rows
+                    .iter()
+                    .any(|r| r.code == code && r.parent.as_deref() != parent) =>
+                {
+                    return Err(ServerError::Conflict(format!(
+                        "territory {code} already exists under another parent; move it with \
+                         `territory move {code} --parent CODE` so that laptops follow"
+                    )));
                 }
                 None if rows.iter().any(|r| r.parent.is_none() && r.code != code) => {
                     return Err(ServerError::malformed(
@@ -311,11 +322,6 @@ impl<'a> Admin<'a> {
         crate::flags::recheck_all(self.store)
     }
 
-    /// Revokes every token of a user (e.g. a lost laptop or a leaver); returns how many.
-    pub fn revoke_user_tokens(&self, name: &str) -> Result<usize, ServerError> {
-        self.store.blocking(|c| db::revoke_user_tokens(c, name))
-    }
-
     /// Imports an organisation from TOML (format in the module documentation).
     pub fn import_toml(&self, text: &str) -> Result<ImportSummary, ServerError> {
         let file: OrgFile = toml::from_str(text)
@@ -352,8 +358,33 @@ impl<'a> Admin<'a> {
         self.store.blocking(|c| {
             let tx = c.transaction()?;
             tx.pragma_update(None, "defer_foreign_keys", true)?;
+            let before = db::territories(&tx)?;
+            let mut moves = Vec::new();
             for t in &file.territory {
-                db::upsert_territory(&tx, &t.code, &t.name, t.parent.as_deref())?;
+                // An existing node under another parent moves with a marker in the log, as
+                // `territory move` does, so that laptops follow; the name is updated here.
+                let parent = match before.iter().find(|r| r.code == t.code) {
+                    Some(old) if old.parent.as_deref() != t.parent.as_deref() => {
+                        let Some(to) = t.parent.clone() else {
+                            return Err(ServerError::malformed(format!(
+                                "territory {} already exists; it cannot become the root",
+                                t.code
+                            )));
+                        };
+                        moves.push((t.code.clone(), old.parent.clone(), to));
+                        old.parent.as_deref()
+                    }
+                    _ => t.parent.as_deref(),
+                };
+                db::upsert_territory(&tx, &t.code, &t.name, parent)?;
+            }
+            for (code, from, to) in &moves {
+                if Tree::new(db::territories(&tx)?).would_cycle(code, to) {
+                    return Err(ServerError::malformed(format!(
+                        "moving territory {code} under {to} would make a cycle"
+                    )));
+                }
+                realign::append_tree_move(&tx, code, from.as_deref(), to)?;
             }
             let rows = db::territories(&tx)?;
             let tree = Tree::new(rows.clone());
@@ -386,11 +417,9 @@ impl<'a> Admin<'a> {
                 match hash {
                     Some(hash) => db::upsert_user(&tx, &u.name, hash, *role, &u.territory)?,
                     None => {
-                        realign::set_territory(&tx, &u.name, &u.territory, &today().to_string())?;
-                        tx.execute(
-                            "UPDATE users SET role = ?2, territory = ?3 WHERE name = ?1",
-                            rusqlite::params![u.name, role.as_str(), u.territory],
-                        )?;
+                        // A change of territory or role is a logged scope change.
+                        let today = today().to_string();
+                        realign::set_scope(&tx, &u.name, &u.territory, Some(*role), &today)?;
                     }
                 }
                 if let Some(grade) = grade {

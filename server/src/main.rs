@@ -7,10 +7,12 @@
 //! fieldsync-server admin --db PATH territory move CODE --parent CODE
 //! fieldsync-server admin --db PATH user add NAME --role ROLE --territory CODE   (password on stdin)
 //! fieldsync-server admin --db PATH user list
-//! fieldsync-server admin --db PATH user revoke NAME
+//! fieldsync-server admin --db PATH user revoke NAME [--device DEVICE]
+//! fieldsync-server admin --db PATH user devices NAME
 //! fieldsync-server admin --db PATH user move NAME --territory CODE [--effective YYYY-MM-DD]
 //! fieldsync-server admin --db PATH user assignments NAME
 //! fieldsync-server admin --db PATH customer merge SURVIVOR_ID DUPLICATE_ID
+//! fieldsync-server admin --db PATH customer assign CUSTOMER_ID --to USER
 //! fieldsync-server admin --db PATH import FILE.toml
 //! fieldsync-server admin --db PATH recheck
 //! ```
@@ -136,8 +138,17 @@ enum UserCommand {
     },
     /// List users.
     List,
-    /// Revoke every token of a user.
+    /// Revoke a user's devices (all, or the one named): each one's next sync purges everything
+    /// it holds and refuses its edits; then it can neither sync nor log in again.
     Revoke {
+        /// Login name.
+        name: String,
+        /// Only this device (the name it logged in with); default every device of the user.
+        #[arg(long)]
+        device: Option<String>,
+    },
+    /// List a user's devices.
+    Devices {
         /// Login name.
         name: String,
     },
@@ -167,6 +178,14 @@ enum CustomerCommand {
         survivor: shared::RecordId,
         /// The duplicate, voided as merged into the survivor (full id).
         duplicate: shared::RecordId,
+    },
+    /// Assign a customer (and its visits, quotations and orders) to a salesperson (客户归属).
+    Assign {
+        /// The customer (full id).
+        customer: shared::RecordId,
+        /// The salesperson who takes it over.
+        #[arg(long)]
+        to: String,
     },
 }
 
@@ -274,9 +293,17 @@ fn admin(state: &AppState, action: AdminCommand) -> anyhow::Result<()> {
                     println!("{}\t{}\t{}", u.name, u.role, u.territory);
                 }
             }
-            UserCommand::Revoke { name } => {
-                let n = admin.revoke_user_tokens(&name)?;
-                println!("revoked {n} token(s) of {name}");
+            UserCommand::Revoke { name, device } => {
+                let n = admin.revoke_devices(&name, device.as_deref())?;
+                println!("revoked {n} device(s) of {name}; each is wiped on its next sync");
+            }
+            UserCommand::Devices { name } => {
+                for d in admin.devices(&name)? {
+                    let state = d
+                        .revoked_at
+                        .map_or("active".to_string(), |at| format!("revoked {at}"));
+                    println!("{}\t{}\t{state}", d.device, d.actor);
+                }
             }
             UserCommand::Move {
                 name,
@@ -306,6 +333,10 @@ fn admin(state: &AppState, action: AdminCommand) -> anyhow::Result<()> {
             }
         },
         AdminCommand::Customer { action } => match action {
+            CustomerCommand::Assign { customer, to } => {
+                let moved = admin.assign_customer(customer, &to)?;
+                println!("{customer} assigned to {to}: {moved} record(s) moved");
+            }
             CustomerCommand::Merge {
                 survivor,
                 duplicate,

@@ -65,24 +65,19 @@ async fn login_me_logout_and_revocation() {
         .expect("me");
     assert_eq!(me.status(), StatusCode::UNAUTHORIZED);
 
-    // An admin revoking all of a user's tokens.
+    // An admin revoking a user's devices: the device can no longer log in (its wipe on the
+    // next sync is tested in server/tests/scope.rs).
     let session = server.login("sh2").await;
     assert_eq!(
         server
             .state
             .admin()
-            .revoke_user_tokens("sh2")
+            .revoke_devices("sh2", None)
             .expect("revokes"),
         1
     );
-    let (status, _) = server
-        .raw_sync(
-            Some(&session.token),
-            shared::protocol::CONTENT_TYPE,
-            vec![1],
-        )
-        .await;
-    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    let (status, body) = server.login_raw("sh2", "pw-sh2", &session.actor).await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "{body}");
 
     // Malformed login bodies are 400s with a JSON error.
     let bad = server

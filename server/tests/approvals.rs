@@ -23,10 +23,16 @@ async fn approvals_need_authority_and_scope_and_lapse_on_edit() {
     let mut q = make(&sh1, &quotation(c.id, "sh1", "100", "25"));
     push_ok(&server, &sh1, vec![c.push, q.push.clone()]).await;
 
-    // A salesperson cannot approve; a region manager's 20 % does not cover 25 %.
-    for (session, who, reason) in [
-        (&sh2, "sh2", "discount_beyond_authority"),
-        (&mgr, "sh.mgr", "discount_beyond_authority"),
+    // A colleague cannot even touch the deal (rule 2: sh1's customer is sh1's); a region
+    // manager's 20 % does not cover 25 %.
+    for (session, who, code, reason) in [
+        (&sh2, "sh2", "out_of_scope", "may not write"),
+        (
+            &mgr,
+            "sh.mgr",
+            "approval_not_allowed",
+            "discount_beyond_authority",
+        ),
     ] {
         let mut copy = Made {
             id: q.id,
@@ -36,7 +42,7 @@ async fn approvals_need_authority_and_scope_and_lapse_on_edit() {
         let change = approve(&mut copy, &session.actor, who, Decision::Approved);
         let response = push(&server, session, vec![change]).await;
         assert_eq!(response.rejected.len(), 1, "{who}");
-        assert_eq!(response.rejected[0].code, "approval_not_allowed");
+        assert_eq!(response.rejected[0].code, code);
         assert!(
             response.rejected[0].reason.contains(reason),
             "{:?}",

@@ -138,13 +138,22 @@ async fn contested_customer_and_authority_and_credit() {
     let lim = make(&mgr, &limited);
     push_ok(&server, &mgr, vec![lim.push]).await;
 
-    // Contested: two salespeople quote one customer; one salesperson twice is fine.
+    // Contested: two salespeople's quotations for one customer; one salesperson twice is fine.
+    // sh2 cannot write sh1's customer's deals (rule 2), so the manager enters sh2's.
+    let mgr = server.login("sh.mgr").await;
     let q1 = make(&sh1, &quotation(c.id, "sh1", "100", "0"));
-    let q2 = make(&sh2, &quotation(c.id, "sh2", "100", "0"));
+    let q2 = make(&mgr, &quotation(c.id, "sh2", "100", "0"));
     let q3 = make(&sh1, &quotation(lone.id, "sh1", "100", "0"));
     let q4 = make(&sh1, &quotation(lone.id, "sh1", "100", "0"));
     push_ok(&server, &sh1, vec![q1.push, q3.push, q4.push]).await;
-    push_ok(&server, &sh2, vec![q2.push]).await;
+    push_ok(&server, &mgr, vec![q2.push]).await;
+    let refused = push(
+        &server,
+        &sh2,
+        vec![make(&sh2, &quotation(c.id, "sh2", "1", "0")).push],
+    )
+    .await;
+    assert_eq!(refused.rejected[0].code, "out_of_scope");
     assert_eq!(kinds_on(&server, c.id), ["contested_customer"]);
     assert!(kinds_on(&server, lone.id).is_empty());
 

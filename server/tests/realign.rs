@@ -71,16 +71,21 @@ async fn a_salesperson_moving_territory_is_replayed_from_any_cursor() {
             .expect("moves")
     );
 
-    // The edit is judged by the rule in force now (refused), the Shanghai customer is purged,
-    // and the Hangzhou customer arrives whole.
+    // The edit is judged by the rule in force now (refused) and the Shanghai customer is
+    // purged. Hangzhou's customers are hz1's (rule 2: 客户归属) until the manager hands one
+    // over; then it arrives whole.
     let response = server.sync(&sh1, cursor, vec![offline], 1 << 20).await;
     assert_eq!(response.rejected.len(), 1, "{:?}", response.rejected);
     assert_eq!(response.rejected[0].code, "out_of_scope");
     assert_eq!(response.purge, vec![shanghai.id]);
+    assert!(docs_of(std::slice::from_ref(&response)).is_empty());
+    let admin = server.state.admin();
     assert_eq!(
-        docs_of(std::slice::from_ref(&response)),
-        BTreeSet::from([hangzhou.id])
+        admin.assign_customer(hangzhou.id, "sh1").expect("assigns"),
+        1
     );
+    let (pages, handed_over) = server.pull_all(&sh1, response.next_cursor).await;
+    assert_eq!(docs_of(&pages), BTreeSet::from([hangzhou.id]));
 
     // From scratch, and in the smallest pages, the answer is the same: the old scope's
     // document arrives and is then purged at the marker, the new scope's arrives whole.
@@ -92,7 +97,7 @@ async fn a_salesperson_moving_territory_is_replayed_from_any_cursor() {
     assert_eq!(purged(&small), BTreeSet::from([shanghai.id]));
 
     // New work lands in the new scope; the old one is closed to sh1.
-    let (pages, _) = server.pull_all(&sh1, response.next_cursor).await;
+    let (pages, _) = server.pull_all(&sh1, handed_over).await;
     assert!(docs_of(&pages).is_empty());
     let new_customer = make(&sh1, &customer("杭州新客户有限公司", "EAST-HZ", "sh1"));
     push_ok(&server, &sh1, vec![new_customer.push.clone()]).await;
@@ -105,11 +110,17 @@ async fn a_salesperson_moving_territory_is_replayed_from_any_cursor() {
         1
     );
 
-    // Other users see nothing of sh1's move.
+    // Other users see nothing of sh1's move: the Shanghai customer stays sh1's, unassigned
+    // in practice, until the manager hands it to a colleague.
     let sh2 = server.login("sh2").await;
     let (pages, _) = server.pull_all(&sh2, 0).await;
-    assert_eq!(docs_of(&pages), BTreeSet::from([shanghai.id]));
+    assert!(docs_of(&pages).is_empty());
     assert!(purged(&pages).is_empty());
+    admin
+        .assign_customer(shanghai.id, "sh2")
+        .expect("hands over");
+    let (pages, _) = server.pull_all(&sh2, 0).await;
+    assert_eq!(docs_of(&pages), BTreeSet::from([shanghai.id]));
 
     // The history of the assignment is kept.
     let history = server.state.admin().assignments("sh1").expect("lists");

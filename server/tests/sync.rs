@@ -33,8 +33,13 @@ async fn push_pull_and_scopes() {
         .expect("counts");
     assert_eq!(count, 1);
 
-    // Same region reads it, another region does not, head office reads everything.
-    let pulled = server.sync(&sh2, 0, vec![], DEFAULT_PULL_BUDGET).await;
+    // Rule 2: the salesperson's colleague in the same office does not read it (the customer is
+    // sh1's), the office's large-region manager does, another region does not, head office
+    // reads everything.
+    let colleague = server.sync(&sh2, 0, vec![], DEFAULT_PULL_BUDGET).await;
+    assert!(colleague.changes.is_empty());
+    let boss = server.login("east.boss").await;
+    let pulled = server.sync(&boss, 0, vec![], DEFAULT_PULL_BUDGET).await;
     assert_eq!(pulled.changes.len(), 1);
     assert_eq!(pulled.changes[0].doc_id, id);
     assert_eq!(pulled.changes[0].bytes, change.bytes);
@@ -79,7 +84,7 @@ async fn push_pull_and_scopes() {
         answer.acked as usize, 1,
         "one bad change does not block the rest"
     );
-    let pulled = server.sync(&sh2, 0, vec![], DEFAULT_PULL_BUDGET).await;
+    let pulled = server.sync(&boss, 0, vec![], DEFAULT_PULL_BUDGET).await;
     assert!(pulled.changes.iter().any(|c| c.doc_id == empty_id));
 
     // Projections were filled.
@@ -96,7 +101,8 @@ async fn push_pull_and_scopes() {
 async fn pull_pages_by_budget() {
     let server = TestServer::start().await;
     let sh1 = server.login("sh1").await;
-    let sh2 = server.login("sh2").await;
+    // The office manager reads every customer of the office (a colleague would read none).
+    let sh2 = server.login("east.boss").await;
     let mut pushes = Vec::new();
     for i in 0..10 {
         pushes.push(new_customer(&sh1.actor, &format!("客户 {i}"), Some("EAST-SH")).2);
@@ -152,7 +158,16 @@ async fn moving_a_customer_purges_and_delivers_history() {
             .acked,
         1
     );
-    let (_, sh2_cursor) = server.pull_all(&sh2, 0).await;
+    // The owner, sh1, holds it; sh2 never does (rule 2).
+    let (_, sh2_cursor) = server.pull_all(&sh1, 0).await;
+    assert!(
+        server
+            .pull_all(&sh2, 0)
+            .await
+            .0
+            .iter()
+            .all(|p| p.changes.is_empty())
+    );
     let (hz_pages, hz_cursor) = server.pull_all(&hz1, 0).await;
     assert!(hz_pages.iter().all(|p| p.changes.is_empty()));
 
@@ -169,7 +184,7 @@ async fn moving_a_customer_purges_and_delivers_history() {
         .await;
     assert_eq!(answer.acked as usize, 1, "{answer:?}");
 
-    let (pages, _) = server.pull_all(&sh2, sh2_cursor).await;
+    let (pages, _) = server.pull_all(&sh1, sh2_cursor).await;
     let purged: Vec<_> = pages.iter().flat_map(|p| p.purge.clone()).collect();
     assert_eq!(purged, vec![id]);
     assert!(
@@ -178,6 +193,12 @@ async fn moving_a_customer_purges_and_delivers_history() {
             .all(|p| p.changes.iter().all(|c| c.doc_id != id))
     );
 
+    // Hangzhou's salesperson receives it, whole, once it is assigned to them.
+    server
+        .state
+        .admin()
+        .assign_customer(id, "hz1")
+        .expect("assigns");
     let (pages, _) = server.pull_all(&hz1, hz_cursor).await;
     let got: Vec<Vec<u8>> = pages
         .iter()
@@ -256,7 +277,7 @@ async fn visits_follow_their_customer() {
         .sync(&sh1, 0, vec![created, visit.clone()], DEFAULT_PULL_BUDGET)
         .await;
     assert_eq!(answer.acked as usize, 2, "{:?}", answer.rejected);
-    let (_, sh2_cursor) = server.pull_all(&sh2, 0).await;
+    let (_, sh2_cursor) = server.pull_all(&sh1, 0).await;
     let (_, hz_cursor) = server.pull_all(&hz1, 0).await;
 
     let moved = move_customer(&mut doc, customer, &boss.actor, "EAST-HZ");
@@ -268,12 +289,17 @@ async fn visits_follow_their_customer() {
         1
     );
 
-    let (pages, _) = server.pull_all(&sh2, sh2_cursor).await;
+    let (pages, _) = server.pull_all(&sh1, sh2_cursor).await;
     let mut purged: Vec<_> = pages.iter().flat_map(|p| p.purge.clone()).collect();
     purged.sort();
     let mut expected = vec![customer, visit.doc_id];
     expected.sort();
     assert_eq!(purged, expected);
+    server
+        .state
+        .admin()
+        .assign_customer(customer, "hz1")
+        .expect("assigns");
     let (pages, _) = server.pull_all(&hz1, hz_cursor).await;
     assert!(
         pages

@@ -20,7 +20,7 @@ use shared::{RecordId, RecordKind};
 use crate::error::ServerError;
 use crate::flags::{self, SYSTEM_DEVICE, SYSTEM_USER, system_actor, system_actor_hex};
 use crate::store::log::{self, Author};
-use crate::store::{accounts, realign};
+use crate::store::{accounts, owners, realign};
 use crate::territory::Tree;
 
 /// What a merge did.
@@ -153,12 +153,15 @@ pub fn merge_customers(
         message,
     )?;
     let dependents = realign::add_alias(&tx, &duplicate.to_string(), &survivor.to_string())?;
-    for (dependent, territory) in &dependents {
-        // The deals and visits follow the survivor's territory from now on, like those of a
-        // customer that moved; readers gain or lose them through the move markers.
-        if *territory != survivor_territory {
-            log::append_move(&tx, dependent, territory, &survivor_territory)?;
-        }
+    // The deals and visits follow the survivor's territory and owner (客户归属) from now on,
+    // like those of a customer that moved; readers gain or lose them through the move markers.
+    let owner = owners::owner(&tx, &survivor.to_string())?;
+    owners::move_dependents(
+        &tx,
+        &survivor.to_string(),
+        (&survivor_territory, owner.as_deref()),
+    )?;
+    for (dependent, _) in &dependents {
         recheck(&tx, &tree, dependent, &survivor_territory)?;
     }
     tx.commit()?;

@@ -46,8 +46,8 @@ pub fn upsert_territory(
     Ok(())
 }
 
-/// Inserts or updates a user. An existing user given another territory moves there now, with
-/// a scope-change marker in the log so their laptop's scope follows.
+/// Inserts or updates a user. An existing user given another territory or role moves there
+/// now, with a scope-change marker in the log so their laptops' scope follows.
 pub fn upsert_user(
     conn: &Connection,
     name: &str,
@@ -55,7 +55,7 @@ pub fn upsert_user(
     role: Role,
     territory: &str,
 ) -> Result<(), ServerError> {
-    realign::set_territory(conn, name, territory, &today().to_string())?;
+    realign::set_scope(conn, name, territory, Some(role), &today().to_string())?;
     conn.execute(
         "INSERT INTO users (name, password_hash, role, territory, created_at)
          VALUES (?1, ?2, ?3, ?4, ?5)
@@ -144,13 +144,19 @@ pub fn device_user(conn: &Connection, actor: &str) -> Result<Option<String>, Ser
         .optional()?)
 }
 
-/// Registers an actor for a user's device (a no-op when already registered to them).
+/// Registers an actor for a user's device (a no-op when already registered to them). A revoked
+/// device may not register again: logging in from it is refused.
 pub fn register_device(
     conn: &Connection,
     actor: &str,
     user: &str,
     device: &str,
 ) -> Result<(), ServerError> {
+    if realign::revoked_at(conn, actor)?.is_some() {
+        return Err(ServerError::Forbidden(
+            "此设备已被停用 / this device was revoked; it cannot log in again".into(),
+        ));
+    }
     conn.execute(
         "INSERT INTO devices (actor, user, device, registered_at) VALUES (?1, ?2, ?3, ?4)
          ON CONFLICT (actor) DO UPDATE SET device = excluded.device",
@@ -220,4 +226,42 @@ pub fn revoke_user_tokens(conn: &Connection, user: &str) -> Result<usize, Server
         "UPDATE tokens SET revoked_at = ?2 WHERE user = ?1 AND revoked_at IS NULL",
         params![user, now_text()],
     )?)
+}
+
+/// Revokes every token of one device (by its actor); returns how many.
+pub fn revoke_device_tokens(conn: &Connection, actor: &str) -> Result<usize, ServerError> {
+    Ok(conn.execute(
+        "UPDATE tokens SET revoked_at = ?2 WHERE actor = ?1 AND revoked_at IS NULL",
+        params![actor, now_text()],
+    )?)
+}
+
+/// One registered device.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DeviceRow {
+    /// Its actor id (hex).
+    pub actor: String,
+    /// The user it belongs to.
+    pub user: String,
+    /// The device name given at login.
+    pub device: String,
+    /// When it was revoked, if it was.
+    pub revoked_at: Option<String>,
+}
+
+/// A user's devices, oldest first.
+pub fn devices(conn: &Connection, user: &str) -> Result<Vec<DeviceRow>, ServerError> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT actor, user, device, revoked_at FROM devices WHERE user = ?1
+         ORDER BY registered_at, actor",
+    )?;
+    let rows = stmt.query_map([user], |r| {
+        Ok(DeviceRow {
+            actor: r.get(0)?,
+            user: r.get(1)?,
+            device: r.get(2)?,
+            revoked_at: r.get(3)?,
+        })
+    })?;
+    Ok(rows.collect::<Result<_, _>>()?)
 }

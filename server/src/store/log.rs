@@ -44,6 +44,10 @@ pub enum LogEntry {
         doc_id: String,
         /// The document's territory after this change.
         territory: String,
+        /// The document's owner after this change (see [`crate::store::realign`]).
+        owner: Option<String>,
+        /// The document's kind (`None` if unknown).
+        kind: Option<shared::RecordKind>,
         /// The change hash.
         hash: Vec<u8>,
         /// Size of the change bytes.
@@ -59,6 +63,12 @@ pub enum LogEntry {
         from: String,
         /// Their territory after.
         to: String,
+        /// Their role before, when the change altered it.
+        from_role: Option<String>,
+        /// Their role after, when the change altered it.
+        to_role: Option<String>,
+        /// The one device the change concerns (a revoked device: it reads nothing after).
+        actor: Option<String>,
     },
     /// A territory node moved to another parent (details in `tree_moves`).
     TreeMove {
@@ -81,6 +91,12 @@ pub enum LogEntry {
         from: String,
         /// Territory after.
         to: String,
+        /// Owner before.
+        from_owner: Option<String>,
+        /// Owner after.
+        to_owner: Option<String>,
+        /// The document's kind (`None` if unknown).
+        kind: Option<shared::RecordKind>,
     },
 }
 
@@ -144,9 +160,12 @@ pub fn append_change(
     author: Author<'_>,
     bytes: &[u8],
 ) -> Result<u64, ServerError> {
+    // The document keeps its owner; a new one's is filed by the caller (realign::file_owner).
     conn.execute(
-        "INSERT INTO changes (hash, doc_id, territory, actor, user, device, bytes, received_at)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+        "INSERT INTO changes (hash, doc_id, territory, actor, user, device, bytes, received_at,
+                              owner)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8,
+                 (SELECT owner FROM documents WHERE doc_id = ?2))",
         params![
             hash,
             doc_id,
@@ -168,13 +187,17 @@ pub fn append_move(
     from: &str,
     to: &str,
 ) -> Result<u64, ServerError> {
+    // The document keeps its owner (a change of owner is realign::append_owner_move).
     conn.execute(
-        "INSERT INTO changes (hash, doc_id, territory, received_at) VALUES (NULL, ?1, ?2, ?3)",
+        "INSERT INTO changes (hash, doc_id, territory, received_at, owner)
+         VALUES (NULL, ?1, ?2, ?3, (SELECT owner FROM documents WHERE doc_id = ?1))",
         params![doc_id, to, now_text()],
     )?;
     let seq = conn.last_insert_rowid();
     conn.execute(
-        "INSERT INTO doc_moves (seq, doc_id, from_territory, to_territory) VALUES (?1, ?2, ?3, ?4)",
+        "INSERT INTO doc_moves (seq, doc_id, from_territory, to_territory, from_owner, to_owner)
+         VALUES (?1, ?2, ?3, ?4, (SELECT owner FROM documents WHERE doc_id = ?2),
+                 (SELECT owner FROM documents WHERE doc_id = ?2))",
         params![seq, doc_id, from, to],
     )?;
     conn.execute(
@@ -244,10 +267,12 @@ pub fn entries_after(conn: &Connection, cursor: u64) -> Result<Vec<LogEntry>, Se
     let mut stmt = conn.prepare_cached(
         "SELECT c.seq, c.doc_id, c.territory, c.hash, length(c.bytes), m.from_territory,
                 m.to_territory, s.user, s.from_territory, s.to_territory, t.code,
-                t.from_parent, t.to_parent
+                t.from_parent, t.to_parent, c.owner, d.kind, m.from_owner, m.to_owner,
+                s.from_role, s.to_role, s.actor
          FROM changes c LEFT JOIN doc_moves m ON m.seq = c.seq
               LEFT JOIN scope_changes s ON s.seq = c.seq
               LEFT JOIN tree_moves t ON t.seq = c.seq
+              LEFT JOIN documents d ON d.doc_id = c.doc_id
          WHERE c.seq > ?1 ORDER BY c.seq",
     )?;
     let rows = stmt.query_map([cursor as i64], |r| {
@@ -255,6 +280,9 @@ pub fn entries_after(conn: &Connection, cursor: u64) -> Result<Vec<LogEntry>, Se
         let doc_id: String = r.get(1)?;
         let territory: String = r.get(2)?;
         let hash: Option<Vec<u8>> = r.get(3)?;
+        let kind = r
+            .get::<_, Option<String>>(14)?
+            .and_then(|k| k.parse::<shared::RecordKind>().ok());
         if hash.is_none()
             && let Some(user) = r.get::<_, Option<String>>(7)?
         {
@@ -263,6 +291,9 @@ pub fn entries_after(conn: &Connection, cursor: u64) -> Result<Vec<LogEntry>, Se
                 user,
                 from: r.get::<_, Option<String>>(8)?.unwrap_or_default(),
                 to: r.get::<_, Option<String>>(9)?.unwrap_or(territory),
+                from_role: r.get(17)?,
+                to_role: r.get(18)?,
+                actor: r.get(19)?,
             });
         }
         if hash.is_none()
@@ -280,6 +311,8 @@ pub fn entries_after(conn: &Connection, cursor: u64) -> Result<Vec<LogEntry>, Se
                 seq,
                 doc_id,
                 territory,
+                owner: r.get(13)?,
+                kind,
                 hash,
                 len: r.get::<_, Option<i64>>(4)?.unwrap_or(0) as u64,
             },
@@ -288,6 +321,9 @@ pub fn entries_after(conn: &Connection, cursor: u64) -> Result<Vec<LogEntry>, Se
                 doc_id,
                 from: r.get::<_, Option<String>>(5)?.unwrap_or_default(),
                 to: r.get::<_, Option<String>>(6)?.unwrap_or(territory),
+                from_owner: r.get(15)?,
+                to_owner: r.get(16)?,
+                kind,
             },
         })
     })?;

@@ -12,6 +12,7 @@
 
 pub mod accounts;
 pub mod log;
+pub mod owners;
 pub mod pending;
 pub mod realign;
 mod schema;

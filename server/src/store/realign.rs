@@ -9,6 +9,7 @@
 use chrono::NaiveDate;
 use rusqlite::{Connection, OptionalExtension, params};
 
+use crate::accounts::{Role, UserInfo};
 use crate::error::ServerError;
 use crate::store::now_text;
 
@@ -28,6 +29,52 @@ pub struct Assignment {
     pub applied_seq: Option<u64>,
 }
 
+/// One scope change of a user (or of one of their devices), as a log marker records it.
+#[derive(Debug, Clone, Copy)]
+pub struct ScopeMarker<'a> {
+    /// The user.
+    pub user: &'a str,
+    /// Their territory before and after.
+    pub territory: (&'a str, &'a str),
+    /// Their role before and after.
+    pub role: (&'a str, &'a str),
+    /// The one device concerned, when a device was revoked (it reads nothing after).
+    pub actor: Option<&'a str>,
+    /// The day it took effect (`YYYY-MM-DD`).
+    pub effective_at: &'a str,
+}
+
+/// Appends a scope-change marker and puts its territory and role in force; returns the
+/// marker's seq.
+pub fn append_marker(conn: &Connection, marker: ScopeMarker<'_>) -> Result<u64, ServerError> {
+    let (from, to) = marker.territory;
+    conn.execute(
+        "INSERT INTO changes (hash, doc_id, territory, received_at) VALUES (NULL, '', ?1, ?2)",
+        params![to, now_text()],
+    )?;
+    let seq = conn.last_insert_rowid();
+    conn.execute(
+        "INSERT INTO scope_changes (seq, user, from_territory, to_territory, effective_at,
+                                    from_role, to_role, actor)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+        params![
+            seq,
+            marker.user,
+            from,
+            to,
+            marker.effective_at,
+            marker.role.0,
+            marker.role.1,
+            marker.actor
+        ],
+    )?;
+    conn.execute(
+        "UPDATE users SET territory = ?2, role = ?3 WHERE name = ?1",
+        params![marker.user, to, marker.role.1],
+    )?;
+    Ok(seq as u64)
+}
+
 /// Appends a scope-change marker for `user` (from → to, effective on `effective_at`) and sets
 /// their territory; returns the marker's seq.
 pub fn append_scope_change(
@@ -37,21 +84,19 @@ pub fn append_scope_change(
     to: &str,
     effective_at: &str,
 ) -> Result<u64, ServerError> {
-    conn.execute(
-        "INSERT INTO changes (hash, doc_id, territory, received_at) VALUES (NULL, '', ?1, ?2)",
-        params![to, now_text()],
-    )?;
-    let seq = conn.last_insert_rowid();
-    conn.execute(
-        "INSERT INTO scope_changes (seq, user, from_territory, to_territory, effective_at)
-         VALUES (?1, ?2, ?3, ?4, ?5)",
-        params![seq, user, from, to, effective_at],
-    )?;
-    conn.execute(
-        "UPDATE users SET territory = ?2 WHERE name = ?1",
-        params![user, to],
-    )?;
-    Ok(seq as u64)
+    let role: String = conn.query_row("SELECT role FROM users WHERE name = ?1", [user], |r| {
+        r.get(0)
+    })?;
+    append_marker(
+        conn,
+        ScopeMarker {
+            user,
+            territory: (from, to),
+            role: (&role, &role),
+            actor: None,
+            effective_at,
+        },
+    )
 }
 
 /// Moves territory node `code` under `to` (from `from`), with a marker in the log; returns the
@@ -76,6 +121,37 @@ pub fn append_tree_move(
         params![code, to],
     )?;
     Ok(seq as u64)
+}
+
+/// Revokes device `actor` of `user`: a scope change for that device alone, which closes its
+/// scope (its next sync purges everything it holds), and the device marked revoked. Returns
+/// the marker's seq, or `None` when it was already revoked.
+pub fn revoke_device(
+    conn: &Connection,
+    user: &str,
+    actor: &str,
+) -> Result<Option<u64>, ServerError> {
+    if revoked_at(conn, actor)?.is_some() {
+        return Ok(None);
+    }
+    let (territory, role): (String, String) = conn.query_row(
+        "SELECT territory, role FROM users WHERE name = ?1",
+        [user],
+        |r| Ok((r.get(0)?, r.get(1)?)),
+    )?;
+    let marker = ScopeMarker {
+        user,
+        territory: (&territory, &territory),
+        role: (&role, &role),
+        actor: Some(actor),
+        effective_at: &crate::store::today().to_string(),
+    };
+    let seq = append_marker(conn, marker)?;
+    conn.execute(
+        "UPDATE devices SET revoked_at = ?2 WHERE actor = ?1",
+        params![actor, now_text()],
+    )?;
+    Ok(Some(seq))
 }
 
 /// Records an assignment of `user` to `territory` from `effective_at`. It is put in force by
@@ -142,21 +218,44 @@ pub fn set_territory(
     to: &str,
     effective_at: &str,
 ) -> Result<Option<u64>, ServerError> {
-    let from: Option<String> = conn
-        .query_row("SELECT territory FROM users WHERE name = ?1", [user], |r| {
-            r.get(0)
-        })
+    set_scope(conn, user, to, None, effective_at)
+}
+
+/// Gives an existing user territory `to` and role `role` (`None`: theirs), logging one scope
+/// change when either differs, so that their laptops act on it like on any realignment;
+/// returns the marker's seq, or `None` when nothing changed or the user is new.
+pub fn set_scope(
+    conn: &Connection,
+    user: &str,
+    to: &str,
+    role: Option<Role>,
+    effective_at: &str,
+) -> Result<Option<u64>, ServerError> {
+    let now: Option<(String, String)> = conn
+        .query_row(
+            "SELECT territory, role FROM users WHERE name = ?1",
+            [user],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
         .optional()?;
-    match from {
-        Some(from) if from != to => Ok(Some(append_scope_change(
-            conn,
-            user,
-            &from,
-            to,
-            effective_at,
-        )?)),
-        _ => Ok(None),
+    let Some((from, from_role)) = now else {
+        return Ok(None);
+    };
+    let to_role = match role {
+        Some(role) => role.as_str(),
+        None => from_role.as_str(),
+    };
+    if from == to && from_role == to_role {
+        return Ok(None);
     }
+    let marker = ScopeMarker {
+        user,
+        territory: (&from, to),
+        role: (&from_role, to_role),
+        actor: None,
+        effective_at,
+    };
+    Ok(Some(append_marker(conn, marker)?))
 }
 
 /// A user's assignments, oldest first.
@@ -177,48 +276,76 @@ pub fn assignments(conn: &Connection, user: &str) -> Result<Vec<Assignment>, Ser
     Ok(rows.collect::<Result<_, _>>()?)
 }
 
-/// The territory `user` held just after log position `seq`: the target of their last scope
-/// change at or before it, else the origin of their first one after it, else `current`.
-pub fn territory_at(
-    conn: &Connection,
-    user: &str,
-    seq: u64,
-    current: &str,
-) -> Result<String, ServerError> {
-    let before: Option<String> = conn
-        .prepare_cached(
-            "SELECT to_territory FROM scope_changes WHERE user = ?1 AND seq <= ?2
-             ORDER BY seq DESC LIMIT 1",
-        )?
-        .query_row(params![user, seq as i64], |r| r.get(0))
-        .optional()?;
-    if let Some(territory) = before {
-        return Ok(territory);
-    }
-    let after: Option<String> = conn
-        .prepare_cached(
-            "SELECT from_territory FROM scope_changes WHERE user = ?1 AND seq > ?2
-             ORDER BY seq LIMIT 1",
-        )?
-        .query_row(params![user, seq as i64], |r| r.get(0))
-        .optional()?;
-    Ok(after.unwrap_or_else(|| current.to_string()))
+/// The territory and role `user` held just after log position `seq`: those their last scope
+/// change at or before it left, else those their first one after it started from, else
+/// `current`. Older markers recorded no role; they say nothing about it.
+pub fn scope_at(conn: &Connection, seq: u64, current: &UserInfo) -> Result<UserInfo, ServerError> {
+    let at = |column: &str, order: &str, cmp: &str| -> Result<Option<String>, ServerError> {
+        let sql = format!(
+            "SELECT {column} FROM scope_changes WHERE user = ?1 AND actor IS NULL
+             AND seq {cmp} ?2 AND {column} IS NOT NULL ORDER BY seq {order} LIMIT 1"
+        );
+        Ok(conn
+            .prepare_cached(&sql)?
+            .query_row(params![current.name, seq as i64], |r| r.get(0))
+            .optional()?)
+    };
+    let territory = match at("to_territory", "DESC", "<=")? {
+        Some(t) => t,
+        None => at("from_territory", "ASC", ">")?.unwrap_or_else(|| current.territory.clone()),
+    };
+    let role = match at("to_role", "DESC", "<=")? {
+        Some(r) => r,
+        None => at("from_role", "ASC", ">")?.unwrap_or_else(|| current.role.as_str().into()),
+    };
+    Ok(UserInfo {
+        name: current.name.clone(),
+        role: role.parse().unwrap_or(current.role),
+        territory,
+    })
 }
 
-/// Every document and its territory just before log position `seq` (the territory its last
-/// change or move before `seq` left it in). Scans the log's document index once: scope
-/// changes are rare, and this runs once per marker a pull crosses.
-pub fn territories_before(
-    conn: &Connection,
-    seq: u64,
-) -> Result<Vec<(String, String)>, ServerError> {
+/// The seq of the marker that revoked device `actor`, if it was revoked.
+pub fn revoked_at(conn: &Connection, actor: &str) -> Result<Option<u64>, ServerError> {
+    Ok(conn
+        .prepare_cached("SELECT MIN(seq) FROM scope_changes WHERE actor = ?1")?
+        .query_row([actor], |r| r.get::<_, Option<i64>>(0))?
+        .map(|s| s as u64))
+}
+
+/// Where a document was filed just before a log position.
+#[derive(Debug, Clone)]
+pub struct Filed {
+    /// The document.
+    pub doc_id: String,
+    /// Its territory.
+    pub territory: String,
+    /// Its owner.
+    pub owner: Option<String>,
+    /// Its kind (`None` if unknown).
+    pub kind: Option<shared::RecordKind>,
+}
+
+/// Every document and where it was filed just before log position `seq` (where its last change
+/// or move before `seq` left it), in a fixed order (by that row's seq), so that a pull can stop
+/// part-way through a marker and resume at a position in this list. Scans the log's document
+/// index once: scope changes are rare, and this runs once per marker a pull page crosses.
+pub fn territories_before(conn: &Connection, seq: u64) -> Result<Vec<Filed>, ServerError> {
     let mut stmt = conn.prepare_cached(
-        "SELECT c.doc_id, c.territory FROM changes c
+        "SELECT c.doc_id, c.territory, c.owner, d.kind FROM changes c
          JOIN (SELECT doc_id, MAX(seq) AS last FROM changes
                WHERE seq < ?1 AND doc_id <> '' GROUP BY doc_id) l ON l.last = c.seq
+         LEFT JOIN documents d ON d.doc_id = c.doc_id
          ORDER BY c.seq",
     )?;
-    let rows = stmt.query_map([seq as i64], |r| Ok((r.get(0)?, r.get(1)?)))?;
+    let rows = stmt.query_map([seq as i64], |r| {
+        Ok(Filed {
+            doc_id: r.get(0)?,
+            territory: r.get(1)?,
+            owner: r.get(2)?,
+            kind: r.get::<_, Option<String>>(3)?.and_then(|k| k.parse().ok()),
+        })
+    })?;
     Ok(rows.collect::<Result<_, _>>()?)
 }
 

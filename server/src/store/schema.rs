@@ -153,6 +153,34 @@ CREATE TABLE pending_changes (
 );
 CREATE INDEX pending_changes_waits ON pending_changes (waits_for, seq);
 "#,
+    r#"
+-- Rule 2: a customer is assigned to a salesperson (客户归属), and its visits, quotations and
+-- orders follow it. `owner` is the document's owner just after each log row (a change or a
+-- move), as `territory` is its territory, so pull replays ownership like territory. A flag's
+-- owner is the space-separated set of the owners of the customers it involves.
+ALTER TABLE changes ADD COLUMN owner TEXT;
+ALTER TABLE documents ADD COLUMN owner TEXT;
+ALTER TABLE doc_moves ADD COLUMN from_owner TEXT;
+ALTER TABLE doc_moves ADD COLUMN to_owner TEXT;
+-- A scope change may change a user's role (with or without their territory), or close one
+-- device's scope altogether (`actor` set: the device was revoked and reads nothing after it).
+ALTER TABLE scope_changes ADD COLUMN from_role TEXT;
+ALTER TABLE scope_changes ADD COLUMN to_role TEXT;
+ALTER TABLE scope_changes ADD COLUMN actor TEXT;
+ALTER TABLE devices ADD COLUMN revoked_at TEXT;
+-- Existing customers go to the salesperson who made them, when that salesperson still works
+-- the customer's territory; their dependents follow. Earlier log rows carry the owner too, so
+-- a laptop pulling from the start sees the same history.
+UPDATE documents SET owner = origin_user
+ WHERE kind = 'customer' AND origin_user IN
+       (SELECT name FROM users WHERE role = 'salesperson' AND territory = documents.territory);
+UPDATE documents SET owner = (SELECT c.owner FROM documents c WHERE c.doc_id = documents.customer_id)
+ WHERE kind IN ('visit', 'quotation', 'order');
+UPDATE changes SET owner = (SELECT d.owner FROM documents d WHERE d.doc_id = changes.doc_id)
+ WHERE doc_id <> '';
+UPDATE doc_moves SET from_owner = (SELECT d.owner FROM documents d WHERE d.doc_id = doc_moves.doc_id),
+                     to_owner = (SELECT d.owner FROM documents d WHERE d.doc_id = doc_moves.doc_id);
+"#,
 ];
 
 /// Brings the schema up to date, each step in its own transaction.

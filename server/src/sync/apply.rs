@@ -11,6 +11,7 @@ use shared::{RecordId, RecordKind};
 use crate::accounts::Caller;
 use crate::error::ServerError;
 use crate::store::log::{self, Author};
+use crate::store::owners;
 use crate::sync::{chunk, pending};
 use crate::territory::{GLOBAL, Tree};
 
@@ -173,6 +174,9 @@ struct Checked {
     territory: String,
     old_territory: Option<String>,
     customer_id: Option<String>,
+    /// The owner the server gives the record (客户归属), and the one it had.
+    owner: Option<String>,
+    old_owner: Option<String>,
 }
 
 /// Checks one change against the stored document and, if it passes, stores it (inside the
@@ -272,10 +276,23 @@ fn check(
             Ok(derived) => derived,
             Err(refusal) => return Ok(Err(refusal)),
         };
-    if !tree.can_write(&caller.user, kind, &territory)
+    // The owner (客户归属) is the server's to decide, like the territory (rule 2).
+    let old_owner = match &existing {
+        Some(_) => Some(owners::owner(conn, &doc_id)?),
+        None => None,
+    };
+    let owner = owners::derive(
+        conn,
+        &caller.user,
+        kind,
+        customer_id.as_deref(),
+        old_owner.clone(),
+    )?;
+    let old_owner = old_owner.flatten();
+    if !tree.can_write(&caller.user, kind, &territory, owner.as_deref())
         || old_territory
             .as_deref()
-            .is_some_and(|old| !tree.can_write(&caller.user, kind, old))
+            .is_some_and(|old| !tree.can_write(&caller.user, kind, old, old_owner.as_deref()))
     {
         return Ok(refuse(
             "out_of_scope",
@@ -309,6 +326,8 @@ fn check(
         territory,
         old_territory,
         customer_id,
+        owner,
+        old_owner,
     }))
 }
 
@@ -327,18 +346,15 @@ fn store(
     let doc_id = push.doc_id.to_string();
     let kind = checked.record.kind();
     let territory = checked.territory.as_str();
+    let (owner, old_owner) = (checked.owner.as_deref(), checked.old_owner.as_deref());
     if let Some(old) = checked.old_territory.as_deref()
-        && old != territory
+        && (old != territory || old_owner != owner)
     {
         // Moves are logged before the change, so a reader entering the scope receives the
         // history up to the move and then this change as an ordinary log entry.
-        log::append_move(tx, &doc_id, old, territory)?;
+        owners::append_move(tx, &doc_id, (old, old_owner), (territory, owner))?;
         if kind == RecordKind::Customer {
-            for (dependent, their_territory) in log::dependents(tx, &doc_id)? {
-                if their_territory != territory {
-                    log::append_move(tx, &dependent, &their_territory, territory)?;
-                }
-            }
+            owners::move_dependents(tx, &doc_id, (territory, owner))?;
         }
     }
     let author = Author {
@@ -355,6 +371,7 @@ fn store(
         checked.customer_id.as_deref(),
         &checked.snapshot,
     )?;
+    owners::file(tx, &doc_id, owner)?;
     log::reproject(tx, push.doc_id, &checked.record)?;
     // The rules run on the projections just written, in the same transaction.
     if rules_enabled {

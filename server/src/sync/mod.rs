@@ -10,6 +10,7 @@ pub mod chunk;
 pub mod fields;
 pub mod pending;
 pub mod pull;
+pub mod revoked;
 
 use std::collections::{BTreeSet, HashSet};
 use std::io::Read;
@@ -124,11 +125,18 @@ pub fn exchange(
     rules_enabled: bool,
 ) -> Result<SyncResponse, ServerError> {
     let tree = store.blocking(|c| Ok(Tree::new(accounts::territories(c)?)))?;
+    let revoked = store.blocking(|c| revoked::check(c, caller, &request))?;
     let mut acked = Vec::new();
     let mut held = Vec::new();
     let mut rejected = Vec::new();
     for (index, push) in (0u32..).zip(&request.push) {
-        match store.blocking(|c| apply::push_one(c, &tree, caller, index, push, rules_enabled))? {
+        let outcome = match revoked {
+            Some(_) => revoked::refuse(index, push),
+            None => {
+                store.blocking(|c| apply::push_one(c, &tree, caller, index, push, rules_enabled))?
+            }
+        };
+        match outcome {
             Outcome::Acked(hash) => acked.push(hash),
             Outcome::Held => held.push(index),
             Outcome::Rejected(rejection) => {
@@ -145,8 +153,10 @@ pub fn exchange(
     }
     let skip: HashSet<Vec<u8>> = acked.iter().filter_map(|h| hex::decode(h).ok()).collect();
     let budget = request.pull_budget.min(budget_max).max(1);
-    let pulled =
-        store.blocking(|c| pull::pull(c, &tree, &caller.user, request.cursor, budget, &skip))?;
+    let pulled = store.blocking(|c| {
+        let (user, actor) = (&caller.user, &caller.actor);
+        pull::pull(c, &tree, user, actor, request.cursor, budget, &skip)
+    })?;
     tracing::info!(
         user = %caller.user.name,
         device = %caller.device,

@@ -13,6 +13,17 @@
 //! marker's seq), and every one readable under the old but not the new is purged. The laptop
 //! defers a purge until its own pending edits to that document are acknowledged or refused.
 //!
+//! A change of role is a scope change like a change of territory. A revoked device's scope
+//! closes at its revocation marker: everything it could read is purged, and it reads nothing
+//! after. A document also moves when its customer is reassigned (客户归属, rule 2): a salesperson
+//! reads their own customers' documents, so a move between owners is a crossing like a move
+//! between territories.
+//!
+//! A realignment marker may bring more than one page holds: its documents are taken in a fixed
+//! order (see [`realign::territories_before`]) and the cursor can point inside the marker, at
+//! a position in that order ([`Cursor`]), so a page stops at the budget like any other and the
+//! next resumes where it stopped, nothing missing and nothing twice.
+//!
 //! A territory node moving to another parent is a marker too: the documents of its subtree
 //! are judged against the tree with the node under its old parent and under its new one.
 //! Entries before such a marker are judged by the tree as it is now (the tree's past shapes
@@ -22,13 +33,13 @@
 use std::collections::HashSet;
 
 use rusqlite::Connection;
-use shared::RecordId;
 use shared::protocol::PullChange;
+use shared::{RecordId, RecordKind};
 
 use crate::accounts::UserInfo;
 use crate::error::ServerError;
 use crate::store::log::{self, LogEntry};
-use crate::store::realign;
+use crate::store::realign::{self, Filed};
 use crate::territory::Tree;
 
 /// What one pull returns.
@@ -44,109 +55,239 @@ pub struct Pulled {
     pub more: bool,
 }
 
-/// Pulls for `user` from `cursor`, at most `budget` change bytes (but at least one entry),
-/// leaving out changes whose hashes are in `skip` (the caller's own, just acknowledged).
+/// A position in the log as the wire cursor encodes it: after log row `seq`, or inside the
+/// marker at `seq` with its first `done` documents sent. The laptop keeps the cursor as an
+/// opaque number; a plain seq (the top bit clear) is what every older cursor is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Cursor {
+    /// Everything up to and including `seq` was sent.
+    After(u64),
+    /// Everything before marker `seq`, and its first `done` documents, were sent.
+    Inside {
+        /// The marker.
+        seq: u64,
+        /// How many of its documents (in [`realign::territories_before`] order) were sent.
+        done: u64,
+    },
+}
+
+const INSIDE: u64 = 1 << 63;
+const DONE_BITS: u32 = 24;
+const DONE_MASK: u64 = (1 << DONE_BITS) - 1;
+
+impl Cursor {
+    /// Decodes a wire cursor.
+    pub fn decode(cursor: u64) -> Self {
+        if cursor & INSIDE == 0 {
+            Cursor::After(cursor)
+        } else {
+            Cursor::Inside {
+                seq: (cursor & !INSIDE) >> DONE_BITS,
+                done: cursor & DONE_MASK,
+            }
+        }
+    }
+
+    /// Encodes a wire cursor. A marker with more documents than the position can count (16 M)
+    /// stops counting there: the rest go in one page.
+    pub fn encode(self) -> u64 {
+        match self {
+            Cursor::After(seq) => seq,
+            Cursor::Inside { seq, done } => INSIDE | (seq << DONE_BITS) | done.min(DONE_MASK),
+        }
+    }
+
+    /// The last log row wholly sent.
+    pub fn settled(self) -> u64 {
+        match self {
+            Cursor::After(seq) => seq,
+            Cursor::Inside { seq, .. } => seq.saturating_sub(1),
+        }
+    }
+}
+
+/// Who reads: the user as they were at a point of the log, or nobody (a revoked device).
+#[derive(Debug, Clone)]
+enum Viewer {
+    Open(UserInfo),
+    Closed,
+}
+
+impl Viewer {
+    fn reads(
+        &self,
+        tree: &Tree,
+        kind: Option<RecordKind>,
+        territory: &str,
+        owner: Option<&str>,
+    ) -> bool {
+        match self {
+            Viewer::Open(user) => tree.can_read_doc(user, kind, territory, owner),
+            Viewer::Closed => false,
+        }
+    }
+}
+
+/// The page being built.
+struct Page {
+    out: Pulled,
+    used: u64,
+    included_any: bool,
+    budget: u64,
+}
+
+impl Page {
+    /// Whether `size` more bytes fit (a page always takes its first entry).
+    fn fits(&self, size: u64) -> bool {
+        !self.included_any || self.used + size <= self.budget
+    }
+
+    fn arrive(&mut self, id: RecordId, seq: u64, history: Vec<log::HashAndBytes>) {
+        self.used += history.iter().map(|(_, b)| b.len() as u64).sum::<u64>();
+        self.included_any = true;
+        self.out.purge.retain(|p| *p != id);
+        self.out
+            .changes
+            .extend(history.into_iter().map(|(_, bytes)| PullChange {
+                seq,
+                doc_id: id,
+                bytes,
+            }));
+    }
+
+    fn leave(&mut self, id: RecordId) {
+        self.out.changes.retain(|c| c.doc_id != id);
+        if !self.out.purge.contains(&id) {
+            self.out.purge.push(id);
+        }
+    }
+}
+
+/// Pulls for `user` on device `actor` from `cursor`, at most `budget` change bytes (but at
+/// least one entry), leaving out changes whose hashes are in `skip` (the caller's own, just
+/// acknowledged).
 pub fn pull(
     conn: &Connection,
     tree: &Tree,
     user: &UserInfo,
+    actor: &str,
     cursor: u64,
     budget: u64,
     skip: &HashSet<Vec<u8>>,
 ) -> Result<Pulled, ServerError> {
-    let mut out = Pulled {
-        next_cursor: cursor,
-        ..Pulled::default()
+    let cursor = Cursor::decode(cursor);
+    let mut page = Page {
+        out: Pulled {
+            next_cursor: cursor.encode(),
+            ..Pulled::default()
+        },
+        used: 0,
+        included_any: false,
+        budget,
     };
-    let mut used: u64 = 0;
-    let mut included_any = false;
-    let mut viewer = user.clone();
-    viewer.territory = realign::territory_at(conn, &user.name, cursor, &user.territory)?;
-    for entry in log::entries_after(conn, cursor)? {
-        match entry {
+    let settled = cursor.settled();
+    let mut viewer = match realign::revoked_at(conn, actor)? {
+        Some(revoked) if revoked <= settled => Viewer::Closed,
+        _ => Viewer::Open(realign::scope_at(conn, settled, user)?),
+    };
+    for entry in log::entries_after(conn, settled)? {
+        let seq = entry_seq(&entry);
+        let resume = match cursor {
+            Cursor::Inside { seq: at, done } if at == seq => done,
+            _ => 0,
+        };
+        let finished = match entry {
             LogEntry::Change {
                 seq,
                 doc_id,
                 territory,
+                owner,
+                kind,
                 hash,
                 len,
             } => {
-                if !tree.can_read(&viewer, &territory) || skip.contains(&hash) {
-                    out.next_cursor = seq;
-                    continue;
+                if !viewer.reads(tree, kind, &territory, owner.as_deref()) || skip.contains(&hash) {
+                    true
+                } else if !page.fits(len) {
+                    false
+                } else {
+                    if let Some(id) = parse_id(&doc_id) {
+                        page.out.changes.push(PullChange {
+                            seq,
+                            doc_id: id,
+                            bytes: log::change_bytes(conn, seq)?,
+                        });
+                        page.used += len;
+                        page.included_any = true;
+                    }
+                    true
                 }
-                if included_any && used + len > budget {
-                    out.more = true;
-                    break;
-                }
-                let Some(id) = parse_id(&doc_id) else {
-                    out.next_cursor = seq;
-                    continue;
-                };
-                out.changes.push(PullChange {
-                    seq,
-                    doc_id: id,
-                    bytes: log::change_bytes(conn, seq)?,
-                });
-                used += len;
-                included_any = true;
-                out.next_cursor = seq;
             }
             LogEntry::Move {
                 seq,
                 doc_id,
                 from,
                 to,
+                from_owner,
+                to_owner,
+                kind,
             } => {
-                let (was, is) = (tree.can_read(&viewer, &from), tree.can_read(&viewer, &to));
-                let Some(id) = parse_id(&doc_id) else {
-                    out.next_cursor = seq;
-                    continue;
+                let was = viewer.reads(tree, kind, &from, from_owner.as_deref());
+                let is = viewer.reads(tree, kind, &to, to_owner.as_deref());
+                match parse_id(&doc_id) {
+                    Some(id) if !was && is => {
+                        let history = log::history_before(conn, &doc_id, seq)?;
+                        let size = history.iter().map(|(_, b)| b.len() as u64).sum();
+                        if page.fits(size) {
+                            page.arrive(id, seq, history);
+                            true
+                        } else {
+                            false
+                        }
+                    }
+                    Some(id) if was && !is => {
+                        page.leave(id);
+                        true
+                    }
+                    _ => true,
+                }
+            }
+            LogEntry::Scope {
+                seq,
+                user: who,
+                to,
+                to_role,
+                actor: device,
+                ..
+            } => {
+                let after = match (&device, &viewer) {
+                    _ if who != user.name => None,
+                    (Some(device), _) if device != actor => None,
+                    (Some(_), _) => Some(Viewer::Closed),
+                    (None, Viewer::Closed) => None,
+                    (None, Viewer::Open(before)) => {
+                        let mut after = before.clone();
+                        after.territory = to;
+                        if let Some(role) = to_role.and_then(|r| r.parse().ok()) {
+                            after.role = role;
+                        }
+                        Some(Viewer::Open(after))
+                    }
                 };
-                if !was && is {
-                    let history = log::history_before(conn, &doc_id, seq)?;
-                    let size: u64 = history.iter().map(|(_, b)| b.len() as u64).sum();
-                    if included_any && used + size > budget {
-                        out.more = true;
-                        break;
-                    }
-                    out.purge.retain(|p| *p != id);
-                    out.changes
-                        .extend(history.into_iter().map(|(_, bytes)| PullChange {
-                            seq,
-                            doc_id: id,
-                            bytes,
-                        }));
-                    used += size;
-                    included_any = true;
-                } else if was && !is {
-                    out.changes.retain(|c| c.doc_id != id);
-                    if !out.purge.contains(&id) {
-                        out.purge.push(id);
+                match after {
+                    None => true,
+                    Some(after) => {
+                        let done = crossing(conn, &mut page, seq, resume, |filed| {
+                            let (kind, owner) = (filed.kind, filed.owner.as_deref());
+                            let was = viewer.reads(tree, kind, &filed.territory, owner);
+                            (was, after.reads(tree, kind, &filed.territory, owner))
+                        })?;
+                        if done {
+                            viewer = after;
+                        }
+                        done
                     }
                 }
-                out.next_cursor = seq;
-            }
-            LogEntry::Scope { seq, user: who, .. } if who != user.name => {
-                out.next_cursor = seq;
-            }
-            LogEntry::Scope { seq, from, to, .. } => {
-                let mut before = viewer.clone();
-                before.territory = from;
-                let mut after = viewer.clone();
-                after.territory = to;
-                let crossing = crossing(
-                    conn,
-                    seq,
-                    |_| true,
-                    |t| tree.can_read(&before, t),
-                    |t| tree.can_read(&after, t),
-                )?;
-                if !crossing.settle(&mut out, &mut used, &mut included_any, budget) {
-                    break;
-                }
-                viewer = after;
-                out.next_cursor = seq;
             }
             LogEntry::TreeMove {
                 seq, code, from, ..
@@ -154,102 +295,70 @@ pub fn pull(
                 // Only the moved subtree changes readers; judged against the tree as it was
                 // (this node under its old parent) and as it is now.
                 let old_tree = tree.with_parent(&code, from.as_deref());
-                let crossing = crossing(
-                    conn,
-                    seq,
-                    |t| tree.is_within(t, &code),
-                    |t| old_tree.can_read(&viewer, t),
-                    |t| tree.can_read(&viewer, t),
-                )?;
-                if !crossing.settle(&mut out, &mut used, &mut included_any, budget) {
-                    break;
-                }
-                out.next_cursor = seq;
+                crossing(conn, &mut page, seq, resume, |filed| {
+                    if !tree.is_within(&filed.territory, &code) {
+                        return (false, false);
+                    }
+                    let (kind, owner) = (filed.kind, filed.owner.as_deref());
+                    let was = viewer.reads(&old_tree, kind, &filed.territory, owner);
+                    (was, viewer.reads(tree, kind, &filed.territory, owner))
+                })?
             }
+        };
+        if !finished {
+            page.out.more = true;
+            break;
         }
+        page.out.next_cursor = Cursor::After(seq).encode();
     }
-    Ok(out)
+    Ok(page.out)
 }
 
-/// The documents whose readability changes at a realignment marker.
-struct Crossing {
-    /// Whole histories of the documents entering the scope, at the marker's seq.
-    arriving: Vec<PullChange>,
-    /// Their size in bytes.
-    size: u64,
-    /// Documents leaving the scope.
-    leaving: Vec<RecordId>,
+fn entry_seq(entry: &LogEntry) -> u64 {
+    match entry {
+        LogEntry::Change { seq, .. }
+        | LogEntry::Move { seq, .. }
+        | LogEntry::Scope { seq, .. }
+        | LogEntry::TreeMove { seq, .. } => *seq,
+    }
 }
 
-/// Every document (among those `concerned`, by territory just before `seq`) readable before
-/// the marker but not after, or after but not before.
+/// Settles the documents whose readability changes at the realignment marker `seq`, starting
+/// at position `resume` of [`realign::territories_before`]: `judge` says whether each was and is
+/// readable. Those entering arrive whole (at the marker's seq), those leaving are purged. Stops
+/// when the page is full, with the cursor inside the marker at the first document not sent;
+/// returns whether the marker is finished.
 fn crossing(
     conn: &Connection,
+    page: &mut Page,
     seq: u64,
-    concerned: impl Fn(&str) -> bool,
-    was: impl Fn(&str) -> bool,
-    is: impl Fn(&str) -> bool,
-) -> Result<Crossing, ServerError> {
-    let mut out = Crossing {
-        arriving: Vec::new(),
-        size: 0,
-        leaving: Vec::new(),
-    };
-    for (doc_id, territory) in realign::territories_before(conn, seq)? {
-        if !concerned(&territory) {
-            continue;
-        }
-        let (was, is) = (was(&territory), is(&territory));
-        let Some(id) = parse_id(&doc_id).filter(|_| was != is) else {
+    resume: u64,
+    judge: impl Fn(&Filed) -> (bool, bool),
+) -> Result<bool, ServerError> {
+    let filed = realign::territories_before(conn, seq)?;
+    for (position, doc) in filed.iter().enumerate().skip(resume as usize) {
+        let (was, is) = judge(doc);
+        let Some(id) = parse_id(&doc.doc_id).filter(|_| was != is) else {
             continue;
         };
-        if is {
-            let history = log::history_before(conn, &doc_id, seq)?;
-            out.size += history.iter().map(|(_, b)| b.len() as u64).sum::<u64>();
-            out.arriving
-                .extend(history.into_iter().map(|(_, bytes)| PullChange {
-                    seq,
-                    doc_id: id,
-                    bytes,
-                }));
-        } else {
-            out.leaving.push(id);
+        if !is {
+            page.leave(id);
+            continue;
         }
-    }
-    Ok(out)
-}
-
-impl Crossing {
-    /// Adds the crossing to the page; false (and `more` set) when it must wait for the next
-    /// page. The whole crossing arrives in one page (a page may exceed the budget when it holds
-    /// nothing else), so that the cursor never stops half-way through a marker.
-    fn settle(
-        self,
-        out: &mut Pulled,
-        used: &mut u64,
-        included_any: &mut bool,
-        budget: u64,
-    ) -> bool {
-        if *included_any && *used + self.size > budget {
-            out.more = true;
-            return false;
-        }
-        if !self.arriving.is_empty() {
-            let arriving = self.arriving;
-            out.purge
-                .retain(|p| !arriving.iter().any(|c| c.doc_id == *p));
-            out.changes.extend(arriving);
-            *used += self.size;
-            *included_any = true;
-        }
-        for id in self.leaving {
-            out.changes.retain(|c| c.doc_id != id);
-            if !out.purge.contains(&id) {
-                out.purge.push(id);
+        let history = log::history_before(conn, &doc.doc_id, seq)?;
+        let size = history.iter().map(|(_, b)| b.len() as u64).sum();
+        // A position past what the cursor can count cannot be resumed from: take the rest.
+        if !page.fits(size) && (position as u64) < DONE_MASK {
+            page.out.next_cursor = Cursor::Inside {
+                seq,
+                done: position as u64,
             }
+            .encode();
+            return Ok(false);
         }
-        true
+        page.arrive(id, seq, history);
     }
+    Ok(true)
 }
 
 fn parse_id(doc_id: &str) -> Option<RecordId> {
