@@ -59,8 +59,9 @@ fn responses_cut_mid_way_lose_nothing_and_duplicate_nothing() {
 
     // A second laptop pulls through the same flaky link: two broken answers, then success
     // within one `fieldsync sync` thanks to the retries.
-    let b = Laptop::new(BIN, "li.na", "b");
-    b.login(&proxy.url(), "li.na", "pw-li");
+    // The office manager reads every customer of the office (a colleague holds only their own).
+    let b = Laptop::new(BIN, "east.boss", "b");
+    b.login(&proxy.url(), "east.boss", "pw-boss");
     proxy.cut_next(2, 300);
     let report = b.sync();
     assert!(report["retries"].as_u64().unwrap() >= 1, "{report}");
@@ -80,8 +81,9 @@ fn a_server_restart_in_the_middle_of_a_sync_is_survived() {
 
     // The second laptop pulls in small pages, many round trips; the server dies part-way and
     // comes back on the same address.
-    let b = Laptop::new(BIN, "li.na", "b");
-    b.login(&server.url(), "li.na", "pw-li");
+    // The office manager reads every customer of the office (a colleague holds only their own).
+    let b = Laptop::new(BIN, "east.boss", "b");
+    b.login(&server.url(), "east.boss", "pw-boss");
     let mut child = std::process::Command::new(BIN)
         .arg("--home")
         .arg(b.home())

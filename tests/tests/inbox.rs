@@ -202,11 +202,14 @@ fn flags_reach_the_inbox_are_handled_and_counted_in_reports() {
     assert_eq!(resolved[0]["note"], "同一家公司：保留张伟的档案");
     assert!(li.fails(&["flags", "ack", &dup_id]).contains("resolved"));
 
-    // A field conflict: both edit the phone of one customer offline. It shows in the inbox
-    // next to the open authority flag.
+    // A field conflict: zhang and the manager both edit the phone of zhang's customer offline
+    // (a colleague cannot: rule 2 keeps li.na's laptop to her own customers). It shows in the
+    // inbox next to the open authority flag.
+    let boss = laptop(&server, "east.boss", "pw-boss");
+    boss.sync();
     zhang.ok(&["customer", "edit", &mine, "--phone", "021-11111111"]);
-    li.ok(&["customer", "edit", &mine, "--phone", "021-22222222"]);
-    for laptop in [&zhang, &li, &zhang] {
+    boss.ok(&["customer", "edit", &mine, "--phone", "021-22222222"]);
+    for laptop in [&zhang, &boss, &zhang] {
         laptop.sync();
     }
     let items = inbox(&zhang);

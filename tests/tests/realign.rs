@@ -57,13 +57,21 @@ fn a_salesperson_moved_while_offline_has_edits_judged_then_the_old_region_purged
     assert!(moved);
 
     // On sync the edit is judged by the rule in force (refused: no longer in scope) and shown;
-    // only then is the old region purged, and the new region arrives whole.
+    // only then is the old region purged. Hangzhou's customers are chen.hz's (rule 2: 客户归属)
+    // until the manager hands one to zhang; then it arrives whole.
     let report = zhang.sync();
     assert_eq!(report["rejected"], 1, "{report}");
     assert_eq!(report["purged"], 2, "the customer and its visit: {report}");
     let refused = zhang.json(&["rejected", "list"]);
     assert_eq!(refused[0]["id"], shanghai.as_str());
     assert_eq!(refused[0]["code"], "out_of_scope");
+    assert!(zhang.customer_ids().is_empty());
+    let state = server.state();
+    let admin = state.admin();
+    admin
+        .assign_customer(hangzhou.parse().unwrap(), "zhang.wei")
+        .unwrap();
+    zhang.sync();
     assert_eq!(zhang.customer_ids(), vec![hangzhou.clone()]);
     assert_eq!(
         zhang.json(&["customer", "show", &hangzhou])["basics"]["phone"],
@@ -72,7 +80,13 @@ fn a_salesperson_moved_while_offline_has_edits_judged_then_the_old_region_purged
     assert_eq!(len(&zhang.json(&["history", &hangzhou])), 2);
     assert_eq!(zhang.json(&["status"])["pending_changes"], 0);
 
-    // The refused edit did not reach the server; Shanghai's records stay with Shanghai.
+    // The refused edit did not reach the server; Shanghai's records stay with Shanghai, and
+    // reach li.na's laptop when the manager hands them over (业务交接).
+    li.sync();
+    assert!(li.customer_ids().is_empty());
+    admin
+        .assign_customer(shanghai.parse().unwrap(), "li.na")
+        .unwrap();
     li.sync();
     assert_eq!(li.customer_ids(), vec![shanghai.clone()]);
     assert_eq!(
@@ -80,12 +94,15 @@ fn a_salesperson_moved_while_offline_has_edits_judged_then_the_old_region_purged
         Value::Null
     );
 
-    // zhang now works in Hangzhou, and Hangzhou's laptops see it.
+    // zhang now works the Hangzhou customer; chen.hz no longer holds it, the manager sees it.
     zhang.ok(&["customer", "edit", &hangzhou, "--address", "杭州市西湖区"]);
     assert_eq!(zhang.sync()["rejected"], 0);
     chen.sync();
+    assert!(chen.customer_ids().is_empty());
+    let boss = laptop(&server, "east.boss", "pw-boss");
+    boss.sync();
     assert_eq!(
-        chen.json(&["customer", "show", &hangzhou])["basics"]["address"],
+        boss.json(&["customer", "show", &hangzhou])["basics"]["address"],
         "杭州市西湖区"
     );
     // A laptop set up afresh for zhang gets the same scope.
@@ -98,7 +115,9 @@ fn a_salesperson_moved_while_offline_has_edits_judged_then_the_old_region_purged
 fn a_merge_while_a_laptop_is_offline_resolves_the_old_id_and_loses_nothing() {
     let server = TestServer::start();
     let zhang = laptop(&server, "zhang.wei", "pw-zhang");
-    let li = laptop(&server, "li.na", "pw-li");
+    // zhang's second laptop: a colleague's would not hold zhang's customers (rule 2), and a
+    // merge across owners gives the survivor's owner the duplicate's records.
+    let li = laptop(&server, "zhang.wei", "pw-zhang");
     let survivor = zhang.create(&[
         "customer",
         "add",

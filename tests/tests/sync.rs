@@ -13,10 +13,11 @@ fn laptop(server: &TestServer, user: &str, password: &str) -> Laptop {
     laptop
 }
 
-/// Three laptops in two territories, offline, one customer field edited on two of them.
+/// Three laptops in two territories, offline, one customer field edited on two of them: the
+/// salesperson's and their manager's (a colleague's laptop does not hold the customer: rule 2).
 fn offline_week(server: &TestServer) -> (Laptop, Laptop, Laptop, String) {
     let a = laptop(server, "zhang.wei", "pw-zhang");
-    let b = laptop(server, "li.na", "pw-li");
+    let b = laptop(server, "east.boss", "pw-boss");
     let c = laptop(server, "wang.gz", "pw-wang");
     let shared = a.create(&[
         "customer",
@@ -108,7 +109,8 @@ fn three_laptops_in_two_territories_converge_in_any_order() {
         assert_eq!(conflicts[0]["path"], "basics.phone");
         let human = a.ok(&["conflicts", "list"]);
         assert!(
-            human.contains("zhang.wei@zhang.wei-laptop") && human.contains("li.na@li.na-laptop"),
+            human.contains("zhang.wei@zhang.wei-laptop")
+                && human.contains("east.boss@east.boss-laptop"),
             "{human}"
         );
         // Guangzhou sees only its own territory.
@@ -263,7 +265,13 @@ fn a_customer_moving_region_purges_after_pending_edits_and_arrives_whole() {
     assert!(sh.customer_ids().is_empty());
     assert_eq!(sh.json(&["rejected", "list"])[0]["id"], customer.as_str());
 
-    // Hangzhou receives the customer with its whole history, and its visit.
+    // Hangzhou's salesperson receives the customer with its whole history, and its visit,
+    // once it is assigned to them (rule 2: a salesperson holds only their own customers).
+    server
+        .state()
+        .admin()
+        .assign_customer(customer.parse().unwrap(), "chen.hz")
+        .unwrap();
     hz.sync();
     assert_eq!(hz.customer_ids(), vec![customer.clone()]);
     assert_eq!(
