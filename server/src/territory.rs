@@ -119,8 +119,8 @@ impl Tree {
         match kind {
             Some(RecordKind::Dealer) => true,
             Some(RecordKind::Flag) => owner.is_none_or(|o| owns(o, &user.name)),
-            Some(_) => owner.is_some_and(|o| owns(o, &user.name)),
-            None => false,
+            // A kind not known (yet) is judged by its owner alone.
+            Some(_) | None => owner.is_some_and(|o| owns(o, &user.name)),
         }
     }
 

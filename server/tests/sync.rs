@@ -238,7 +238,6 @@ async fn visits_follow_their_customer() {
     use shared::domain::Visit;
     let server = TestServer::start().await;
     let sh1 = server.login("sh1").await;
-    let sh2 = server.login("sh2").await;
     let hz1 = server.login("hz1").await;
     let boss = server.login("east.boss").await;
 

@@ -27,7 +27,8 @@ fn shows(laptop: &Laptop, id: &str, text: &str) -> bool {
 fn an_oversized_edit_is_refused_at_once_and_the_record_keeps_syncing() {
     let server = TestServer::start();
     let a = laptop(&server, "zhang.wei", "pw-zhang");
-    let b = laptop(&server, "li.na", "pw-li");
+    // The office manager's laptop: a colleague's would not hold zhang's customer (rule 2).
+    let b = laptop(&server, "east.boss", "pw-boss");
     let id = a.create(&[
         "customer",
         "add",

@@ -44,6 +44,12 @@ fn append_to_log(server: &TestServer, doc_id: &str, hash: &[u8], bytes: &[u8]) {
         device: "zhang-desk",
     };
     log::append_change(&conn, hash, doc_id, "EAST-SH", author, bytes).unwrap();
+    // The server files a document's owner beside its territory (rule 2: zhang.wei's customer).
+    conn.execute(
+        "UPDATE changes SET owner = 'zhang.wei' WHERE hash = ?1",
+        [hash],
+    )
+    .unwrap();
 }
 
 /// A second change by the author and with the sequence number of the document's latest change
