@@ -209,8 +209,18 @@ async fn order_approvals_are_verified_like_quotations() {
     push_ok(&server, &sh1, vec![c.push, o.push.clone()]).await;
     assert_eq!(kinds_on(&server, o.id), ["beyond_authority"]);
 
-    // Not their own order, not a colleague without the authority; both in both languages.
-    for (session, who, reason) in [(&sh1, "sh1", "own_deal"), (&sh2, "sh2", "amount_beyond")] {
+    // Not their own order; a colleague may not even touch it (rule 2: sh1's customer is sh1's).
+    let colleague = {
+        let mut copy = Made {
+            id: o.id,
+            doc: o.doc.fork(),
+            push: o.push.clone(),
+        };
+        let change = decide_order(&mut copy, &sh2.actor, "sh2", Decision::Approved);
+        push(&server, &sh2, vec![change]).await
+    };
+    assert_eq!(colleague.rejected[0].code, "out_of_scope");
+    for (session, who, reason) in [(&sh1, "sh1", "own_deal")] {
         let mut copy = Made {
             id: o.id,
             doc: o.doc.fork(),

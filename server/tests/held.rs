@@ -22,7 +22,8 @@ async fn pulls(server: &TestServer, session: &common::Session, bytes: &[u8]) -> 
 async fn a_change_built_on_what_the_server_lacks_is_held_until_it_arrives() {
     let server = TestServer::start().await;
     let sh1 = server.login("sh1").await;
-    let sh2 = server.login("sh2").await;
+    // The office manager: a colleague may not edit sh1's customer (rule 2).
+    let sh2 = server.login("east.boss").await;
     let head = server.login("head").await;
 
     // sh1 creates a customer offline; sh2 got it laptop to laptop and edits it.
@@ -79,7 +80,8 @@ async fn a_change_built_on_what_the_server_lacks_is_held_until_it_arrives() {
 async fn a_visit_for_a_customer_not_yet_here_is_held_until_the_customer_arrives() {
     let server = TestServer::start().await;
     let sh1 = server.login("sh1").await;
-    let sh2 = server.login("sh2").await;
+    // The office manager: a colleague may not visit sh1's customer (rule 2).
+    let sh2 = server.login("east.boss").await;
     let (customer, _, created) = new_customer(&sh1.actor, "后到的客户", Some("EAST-SH"));
 
     // sh2 visits the customer (merged from sh1's laptop) and syncs before sh1 does.

@@ -81,7 +81,9 @@ fn an_oversized_edit_is_refused_at_once_and_the_record_keeps_syncing() {
 fn a_postponed_purge_is_cancelled_when_the_record_comes_back_into_scope() {
     let server = TestServer::start();
     let sh = laptop(&server, "zhang.wei", "pw-zhang");
-    let li = laptop(&server, "li.na", "pw-li");
+    // zhang.wei's second laptop (named `li` below): a colleague's would not hold his customer
+    // (rule 2).
+    let li = laptop(&server, "zhang.wei", "pw-zhang");
     let boss = laptop(&server, "east.boss", "pw-boss");
     let id = sh.create(&[
         "customer",
