@@ -128,16 +128,21 @@ async fn a_salesperson_cannot_raise_a_credit_limit_but_a_manager_and_finance_can
 async fn only_head_office_grants_a_dealer_regions() {
     let server = start().await;
     let sh1 = server.login("sh1").await;
+    // Dealers are the office's: read-only to salespeople (rule 2), recorded by the manager.
+    let mgr = server.login("sh.mgr").await;
     let mut dealer = Dealer::new("沪经销", chrono::Utc::now());
     dealer.region = Some("EAST-SH".into());
-    let mut d = make(&sh1, &dealer);
-    push_ok(&server, &sh1, vec![d.push.clone()]).await;
+    let mut d = make(&mgr, &dealer);
+    push_ok(&server, &mgr, vec![d.push.clone()]).await;
 
     let grant = |d: &mut Dealer| {
         d.authorised_regions
             .insert("NORTH-BJ".into(), Authorisation { since: None });
     };
-    for who in ["sh1", "sh.mgr", "east.boss"] {
+    let change = edit::<Dealer>(&mut fork(&mut d), &sh1.actor, grant);
+    let (code, _) = verdict(&server, &sh1, change).await.expect("refused");
+    assert_eq!(code, "out_of_scope");
+    for who in ["sh.mgr", "east.boss"] {
         let session = server.login(who).await;
         let change = edit::<Dealer>(&mut fork(&mut d), &session.actor, grant);
         let (code, reason) = verdict(&server, &session, change).await.expect("refused");

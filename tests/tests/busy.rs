@@ -94,8 +94,8 @@ fn the_laptop_waits_out_a_busy_server_and_completes() {
     assert!(String::from_utf8_lossy(&output.stdout).contains("synced"));
 
     // The customer reached the server: a colleague's laptop receives it.
-    let colleague = Laptop::new(BIN, "li.na", "li-laptop");
-    colleague.login(&server.url(), "li.na", "pw-li");
+    let colleague = Laptop::new(BIN, "east.boss", "li-laptop"); // the manager: rule 2 keeps a colleague to her own customers
+    colleague.login(&server.url(), "east.boss", "pw-boss");
     colleague.sync();
     assert_eq!(colleague.customer_ids(), vec![id]);
 }

@@ -54,8 +54,8 @@ fn customer_merges_run_safely_while_laptops_sync() {
     let server = TestServer::start();
     let sh = Laptop::new(BIN, "zhang.wei", "zhang-laptop");
     sh.login(&server.url(), "zhang.wei", "pw-zhang");
-    let li = Laptop::new(BIN, "li.na", "li-laptop");
-    li.login(&server.url(), "li.na", "pw-li");
+    let li = Laptop::new(BIN, "east.boss", "li-laptop"); // the manager: rule 2 keeps a colleague to her own customers
+    li.login(&server.url(), "east.boss", "pw-boss");
     let pairs: Vec<(String, String)> = (0..24)
         .map(|i| {
             let survivor = sh.create(&[

@@ -133,7 +133,8 @@ fn a_postponed_purge_is_cancelled_when_the_record_comes_back_into_scope() {
 fn an_edit_built_on_another_laptops_unsynced_work_is_held_not_lost() {
     let server = TestServer::start();
     let a = laptop(&server, "zhang.wei", "pw-zhang");
-    let b = laptop(&server, "li.na", "pw-li");
+    // zhang.wei's second laptop: a colleague may not edit his customer (rule 2).
+    let b = laptop(&server, "zhang.wei", "pw-zhang");
     let c = laptop(&server, "east.boss", "pw-boss");
 
     // A creates a customer offline; B takes A's store laptop to laptop and edits it.

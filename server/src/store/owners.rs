@@ -24,20 +24,26 @@ pub fn owner(conn: &Connection, doc_id: &str) -> Result<Option<String>, ServerEr
 }
 
 /// The owner the server gives a record pushed by `author`, never the laptop's word: an
-/// existing customer keeps its owner; a new one is assigned to the salesperson who made it
-/// (unassigned when a manager made it); a visit, quotation or order takes its customer's
-/// owner; a flag keeps its own; dealers and products have none.
+/// existing customer keeps its owner; a new one is assigned to the salesperson who made it, or,
+/// made by a manager, to the salesperson it names (`named`: only a manager may name another,
+/// see `shared::permissions`), else unassigned; a visit, quotation or order takes its
+/// customer's owner; a flag keeps its own; dealers and products have none.
 pub fn derive(
     conn: &Connection,
     author: &UserInfo,
     kind: RecordKind,
     customer_id: Option<&str>,
     existing: Option<Option<String>>,
+    named: Option<&str>,
 ) -> Result<Option<String>, ServerError> {
     Ok(match kind {
         RecordKind::Customer => match existing {
             Some(owner) => owner,
-            None => (author.role == Role::Salesperson).then(|| author.name.clone()),
+            None if author.role == Role::Salesperson => Some(author.name.clone()),
+            None => match named {
+                Some(name) if is_salesperson(conn, name)? => Some(name.to_string()),
+                _ => None,
+            },
         },
         RecordKind::Visit | RecordKind::Quotation | RecordKind::Order => match customer_id {
             Some(customer) => owner(conn, customer)?,
@@ -46,6 +52,14 @@ pub fn derive(
         RecordKind::Flag => existing.flatten(),
         RecordKind::Dealer | RecordKind::Product => None,
     })
+}
+
+fn is_salesperson(conn: &Connection, name: &str) -> Result<bool, ServerError> {
+    Ok(conn
+        .prepare_cached("SELECT 1 FROM users WHERE name = ?1 AND role = 'salesperson'")?
+        .query_row([name], |_| Ok(()))
+        .optional()?
+        .is_some())
 }
 
 /// Files `owner` on a document and on its latest log row (the change just appended for it).

@@ -281,12 +281,17 @@ fn check(
         Some(_) => Some(owners::owner(conn, &doc_id)?),
         None => None,
     };
+    let named = match &record {
+        Record::Customer(c) => c.salesperson.as_deref(),
+        _ => None,
+    };
     let owner = owners::derive(
         conn,
         &caller.user,
         kind,
         customer_id.as_deref(),
         old_owner.clone(),
+        named,
     )?;
     let old_owner = old_owner.flatten();
     if !tree.can_write(&caller.user, kind, &territory, owner.as_deref())
