@@ -220,12 +220,15 @@ async fn per_region_copies_of_an_older_server_give_way_to_one_flag() {
     let c = make(&sh1, &customer("上海甲公司", "EAST-SH", "sh1"));
     let mut dealer = Dealer::new("沪经销", chrono::Utc::now());
     dealer.region = Some("EAST-SH".into());
-    let d = make(&sh1, &dealer);
+    // Dealers are the office's, read-only to salespeople (rule 2): the manager records them.
+    let mgr = server.login("sh.mgr").await;
+    let d = make(&mgr, &dealer);
+    push_ok(&server, &mgr, vec![d.push.clone()]).await;
     let mut o = order(c.id, "sh1", "100");
     o.dealer_id = Some(d.id);
     o.delivery_region = Some("NORTH-BJ".into());
     let o = make(&sh1, &o);
-    push_ok(&server, &sh1, vec![c.push, d.push]).await;
+    push_ok(&server, &sh1, vec![c.push]).await;
 
     // What an older server left: one copy per region, Shanghai's resolved by its manager.
     let key = key_prefix(
