@@ -28,6 +28,7 @@
 //! Territories may appear in any order; the whole import is one transaction. Customers' and
 //! dealers' territories come from their records' `region` fields, so none are listed here.
 
+mod clock;
 mod merge;
 mod scope;
 

@@ -6,6 +6,7 @@
 
 pub mod accounts;
 pub mod admin;
+pub mod clock;
 pub mod config;
 pub mod error;
 pub mod flags;

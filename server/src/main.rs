@@ -15,6 +15,7 @@
 //! fieldsync-server admin --db PATH customer assign CUSTOMER_ID --to USER
 //! fieldsync-server admin --db PATH import FILE.toml
 //! fieldsync-server admin --db PATH recheck
+//! fieldsync-server admin --db PATH clock show|set DAYS
 //! ```
 
 use std::io::{BufRead, IsTerminal};
@@ -86,6 +87,22 @@ enum AdminCommand {
         #[command(subcommand)]
         action: LimitsCommand,
     },
+    /// How far laptops' clocks are believed (the offline window).
+    Clock {
+        #[command(subcommand)]
+        action: ClockCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum ClockCommand {
+    /// Believe laptops' clocks up to DAYS before the server received a record (default 31).
+    Set {
+        /// The longest a laptop may work offline, in days (0: always the server's time).
+        days: u64,
+    },
+    /// Print the offline window in force.
+    Show,
 }
 
 #[derive(Subcommand)]
@@ -379,6 +396,20 @@ fn admin(state: &AppState, action: AdminCommand) -> anyhow::Result<()> {
             action: LimitsCommand::Show,
         } => {
             print!("{}", admin.limits_toml()?);
+        }
+        AdminCommand::Clock {
+            action: ClockCommand::Set { days },
+        } => {
+            let policy = admin.set_max_offline_days(days)?;
+            println!(
+                "max_offline_days = {}; run `admin recheck` to judge existing records by it",
+                policy.max_offline_days()
+            );
+        }
+        AdminCommand::Clock {
+            action: ClockCommand::Show,
+        } => {
+            println!("max_offline_days = {}", admin.clock_policy()?.max_offline_days());
         }
         AdminCommand::Recheck => {
             let summary = admin.recheck()?;

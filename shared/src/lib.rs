@@ -5,6 +5,7 @@
 //! sides. Everything here is a pure function of its inputs, which is what makes it testable as
 //! tables.
 
+pub mod clock;
 pub mod codec;
 pub mod doc;
 pub mod domain;

@@ -20,6 +20,7 @@ use shared::rules::duplicates::{CustomerFacts, CustomerKeys};
 use shared::rules::facts::{Amount, DealFacts, DealStatus};
 
 use crate::accounts::{self, UserInfo};
+use crate::clock;
 use crate::error::ServerError;
 use crate::territory::Tree;
 
@@ -31,40 +32,50 @@ pub fn territory(conn: &Connection, doc_id: RecordId) -> Result<Option<String>, 
         .optional()?)
 }
 
-/// A live (not voided) customer as the duplicate rule sees it.
+/// A live (not voided) customer as the duplicate rule sees it. Its `created_at` is the trusted
+/// time ([`clock`]): who registered a customer first (撞单) is never decided by a laptop clock
+/// beyond the offline window.
 pub fn customer(conn: &Connection, id: RecordId) -> Result<Option<CustomerFacts>, ServerError> {
     let row = conn
         .prepare_cached(
-            "SELECT c.name, c.phone, c.tax_id, c.salesperson, d.territory, c.created_at, c.voided
+            "SELECT c.name, c.phone, c.tax_id, c.salesperson, d.territory, c.created_at, c.voided,
+                    d.received_at
              FROM customers c JOIN documents d ON d.doc_id = c.doc_id WHERE c.doc_id = ?1",
         )?
         .query_row([id.to_string()], |r| {
             Ok((
-                r.get::<_, String>(0)?,
-                r.get::<_, Option<String>>(1)?,
-                r.get::<_, Option<String>>(2)?,
-                r.get::<_, Option<String>>(3)?,
-                r.get::<_, String>(4)?,
-                r.get::<_, String>(5)?,
-                r.get::<_, i64>(6)?,
+                (
+                    r.get::<_, String>(0)?,
+                    r.get::<_, Option<String>>(1)?,
+                    r.get::<_, Option<String>>(2)?,
+                    r.get::<_, Option<String>>(3)?,
+                    r.get::<_, String>(4)?,
+                ),
+                (
+                    r.get::<_, String>(5)?,
+                    r.get::<_, i64>(6)?,
+                    r.get::<_, Option<String>>(7)?,
+                ),
             ))
         })
         .optional()?;
-    Ok(row.and_then(
-        |(name, phone, tax_id, salesperson, region, created, voided)| {
-            (voided == 0).then(|| CustomerFacts {
-                id,
-                name,
-                phone,
-                tax_id,
-                salesperson,
-                region: Some(region),
-                created_at: chrono::DateTime::parse_from_rfc3339(&created)
-                    .map(|t| t.with_timezone(&chrono::Utc))
-                    .unwrap_or_default(),
-            })
-        },
-    ))
+    let Some(((name, phone, tax_id, salesperson, region), (created, voided, received))) = row
+    else {
+        return Ok(None);
+    };
+    if voided != 0 {
+        return Ok(None);
+    }
+    let created_at = clock::trusted(clock::policy(conn)?, &created, received.as_deref(), None);
+    Ok(Some(CustomerFacts {
+        id,
+        name,
+        phone,
+        tax_id,
+        salesperson,
+        region: Some(region),
+        created_at: created_at.unwrap_or_default(),
+    }))
 }
 
 /// Stores a customer's normalised keys (or drops them when it is voided, so a voided file never
@@ -175,12 +186,16 @@ pub fn deals_of_customer(
 /// it. Counting only earlier orders makes the verdict on an order the same whether it is
 /// checked as it arrives or in a later full re-check: an order is flagged for taking the
 /// customer past its limit, not for a later order doing so. There are no payment records yet,
-/// so an invoiced order counts as wholly unpaid until it is marked paid.
+/// so an invoiced order counts as wholly unpaid until it is marked paid. `order` is the order's
+/// id and its laptop's `created_at`; orders are put in order by their trusted times
+/// ([`clock`]), so a backdated order cannot slip in before the ones already placed.
 pub fn credit(
     conn: &Connection,
     customer_id: RecordId,
     order: (RecordId, chrono::DateTime<chrono::Utc>),
 ) -> Result<Option<CreditFacts>, ServerError> {
+    let policy = clock::policy(conn)?;
+    let placed = clock::created(conn, policy, &order.0.to_string(), order.1)?;
     let customer_id = resolved(conn, customer_id)?;
     let id = customer_id.to_string();
     let row = conn
@@ -213,8 +228,9 @@ pub fn credit(
         receivables: Vec::new(),
     };
     let mut stmt = conn.prepare_cached(
-        "SELECT doc_id, status, total, currency, created_at FROM orders
-         WHERE doc_id IN (SELECT doc_id FROM documents WHERE customer_id = ?1) AND voided = 0",
+        "SELECT o.doc_id, o.status, o.total, o.currency, o.created_at, d.received_at
+         FROM orders o JOIN documents d ON d.doc_id = o.doc_id
+         WHERE d.customer_id = ?1 AND o.voided = 0",
     )?;
     let rows = stmt.query_map([&id], |r| {
         Ok((
@@ -223,20 +239,21 @@ pub fn credit(
             r.get::<_, String>(2)?,
             r.get::<_, String>(3)?,
             r.get::<_, String>(4)?,
+            r.get::<_, Option<String>>(5)?,
         ))
     })?;
     for row in rows {
-        let (doc, status, total, currency, created) = row?;
-        let (Ok(doc), Ok(status), Ok(amount), Ok(currency), Ok(created)) = (
+        let (doc, status, total, currency, created, received) = row?;
+        let (Ok(doc), Ok(status), Ok(amount), Ok(currency), Some(created)) = (
             doc.parse::<RecordId>(),
             status.parse::<OrderStatus>(),
             Decimal::from_str(&total),
             currency.parse::<Currency>(),
-            chrono::DateTime::parse_from_rfc3339(&created),
+            clock::trusted(policy, &created, received.as_deref(), None),
         ) else {
             continue;
         };
-        if (created.with_timezone(&chrono::Utc), doc) > (order.1, order.0) {
+        if (created, doc) > (placed, order.0) {
             continue;
         }
         facts.add_order(doc, status, Amount { amount, currency });
@@ -345,29 +362,41 @@ pub fn known_regions(tree: &Tree, regions: &[String]) -> BTreeSet<String> {
 }
 
 /// When the situation made of `records` arose: the latest time among them (a customer's or a
-/// deal's `created_at`, a visit's actual or planned time). Dealers and records the server does
-/// not hold have no time; `None` when none has. Reports count a flag in this period, so a flag
-/// lands in the same week as the order or visit that raised it.
+/// deal's `created_at`, a visit's actual or planned time), each the trusted time ([`clock`]):
+/// a creation time judged against when the server first received the record, a visit's time
+/// (which marking it done may write later) between the window before its first receipt and its
+/// last. Dealers and records the server does not hold have no time; `None` when none has.
+/// Reports count a flag in this period, so a flag lands in the same week as the order or visit
+/// that raised it, and no laptop clock can move it beyond the offline window.
 pub fn occurred_at(
     conn: &Connection,
     records: &[RecordId],
 ) -> Result<Option<chrono::DateTime<chrono::Utc>>, ServerError> {
+    let policy = clock::policy(conn)?;
     let mut stmt = conn.prepare_cached(
-        "SELECT created_at FROM customers WHERE doc_id = ?1
-         UNION ALL SELECT created_at FROM quotations WHERE doc_id = ?1
-         UNION ALL SELECT created_at FROM orders WHERE doc_id = ?1
-         UNION ALL SELECT COALESCE(actual_at, planned_at) FROM visits WHERE doc_id = ?1",
+        "SELECT x.created_at, d.received_at, d.received_at
+         FROM customers x JOIN documents d ON d.doc_id = x.doc_id WHERE x.doc_id = ?1
+         UNION ALL SELECT x.created_at, d.received_at, d.received_at
+         FROM quotations x JOIN documents d ON d.doc_id = x.doc_id WHERE x.doc_id = ?1
+         UNION ALL SELECT x.created_at, d.received_at, d.received_at
+         FROM orders x JOIN documents d ON d.doc_id = x.doc_id WHERE x.doc_id = ?1
+         UNION ALL SELECT COALESCE(x.actual_at, x.planned_at), d.received_at, d.updated_at
+         FROM visits x JOIN documents d ON d.doc_id = x.doc_id WHERE x.doc_id = ?1",
     )?;
     let mut latest = None;
     for id in records {
-        let times: Vec<Option<String>> = stmt
-            .query_map([id.to_string()], |r| r.get(0))?
+        let times: Vec<TimeAndReceipt> = stmt
+            .query_map([id.to_string()], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
             .collect::<Result<_, _>>()?;
-        for time in times.into_iter().flatten() {
-            if let Ok(t) = chrono::DateTime::parse_from_rfc3339(&time) {
-                latest = latest.max(Some(t.with_timezone(&chrono::Utc)));
-            }
+        for (time, first, last) in times {
+            let trusted = time.as_deref().and_then(|time| {
+                clock::trusted(policy, time, first.as_deref(), last.as_deref())
+            });
+            latest = latest.max(trusted);
         }
     }
     Ok(latest)
 }
+
+/// A laptop's time and the server's first and last receipt of its record, as stored.
+type TimeAndReceipt = (Option<String>, Option<String>, Option<String>);

@@ -38,26 +38,34 @@ fn ensure_indexes(conn: &Connection) -> Result<(), ServerError> {
 /// The region each of `codes` (normalised) was shipped to, by live (not voided, not cancelled)
 /// orders' lines; codes never shipped are left out. A batch split over several regions is at
 /// home in each of them: when `seen` (the region it was seen in) is one of them that region is
-/// given, so the rule finds nothing; otherwise the region of the earliest order shipping it.
+/// given, so the rule finds nothing; otherwise the region of the earliest order shipping it,
+/// earliest by the orders' trusted times ([`crate::clock`]), not by their laptops' clocks.
 pub fn shipped_regions(
     conn: &Connection,
     codes: &BTreeSet<String>,
     seen: Option<&str>,
 ) -> Result<BTreeMap<String, String>, ServerError> {
     ensure_indexes(conn)?;
+    let policy = crate::clock::policy(conn)?;
     let mut stmt = conn.prepare_cached(
-        "SELECT COALESCE(NULLIF(TRIM(o.delivery_region), ''), d.territory)
+        "SELECT COALESCE(NULLIF(TRIM(o.delivery_region), ''), d.territory), o.created_at,
+                d.received_at, o.doc_id
          FROM deal_lines l
          JOIN orders o ON o.doc_id = l.doc_id
          JOIN documents d ON d.doc_id = o.doc_id
-         WHERE l.batch = ?1 AND o.voided = 0 AND o.status <> 'cancelled'
-         ORDER BY o.created_at, o.doc_id",
+         WHERE l.batch = ?1 AND o.voided = 0 AND o.status <> 'cancelled'",
     )?;
     let mut out = BTreeMap::new();
     for code in codes {
-        let regions: Vec<String> = stmt
-            .query_map([code], |r| r.get(0))?
+        let mut shipped: Vec<(Option<chrono::DateTime<chrono::Utc>>, String, String)> = stmt
+            .query_map([code], |r| {
+                let (created, received) = (r.get::<_, String>(1)?, r.get::<_, Option<String>>(2)?);
+                let at = crate::clock::trusted(policy, &created, received.as_deref(), None);
+                Ok((at, r.get(3)?, r.get(0)?))
+            })?
             .collect::<Result<_, _>>()?;
+        shipped.sort();
+        let regions: Vec<String> = shipped.into_iter().map(|(_, _, region)| region).collect();
         let region = match seen {
             Some(seen) if regions.iter().any(|r| r == seen) => Some(seen.to_string()),
             _ => regions.into_iter().next(),

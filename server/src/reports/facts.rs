@@ -3,10 +3,12 @@
 use std::collections::BTreeMap;
 
 use rusqlite::Connection;
+use shared::clock::ClockPolicy;
 use shared::report::raw::{RawCustomer, RawDeal, RawFlag, RawVisit, merge_flags};
 use shared::report::{Facts, TerritoryNode, TerritoryTree};
 
 use crate::accounts::Role;
+use crate::clock;
 use crate::error::ServerError;
 use crate::store::accounts::{territories, users};
 
@@ -33,18 +35,21 @@ pub fn tree(conn: &Connection) -> Result<TerritoryTree, ServerError> {
 }
 
 /// Every fact the server holds. The region of each row is its document's territory; reading
-/// the rows is [`shared::report::raw`], the same as on a laptop.
+/// the rows is [`shared::report::raw`], the same as on a laptop. Customers and deals are dated
+/// by their trusted times ([`trusted_created`]), never by a laptop's clock beyond the offline
+/// window; visits by their own local date.
 pub fn facts(conn: &Connection) -> Result<Facts, ServerError> {
+    let policy = clock::policy(conn)?;
     let mut facts = Facts::default();
     let mut skipped = 0usize;
     let mut stmt = conn.prepare(
-        "SELECT c.created_at, c.salesperson, d.territory
+        "SELECT c.created_at, c.salesperson, d.territory, d.received_at
          FROM customers c LEFT JOIN documents d ON d.doc_id = c.doc_id
          WHERE c.voided = 0",
     )?;
     let rows = stmt.query_map([], |r| {
         Ok(RawCustomer {
-            created_at: r.get(0)?,
+            created_at: trusted_created(policy, r.get(0)?, r.get(3)?),
             salesperson: r.get(1)?,
             region: r.get(2)?,
         })
@@ -69,13 +74,14 @@ pub fn facts(conn: &Connection) -> Result<Facts, ServerError> {
     }
     for table in ["quotations", "orders"] {
         let sql = format!(
-            "SELECT t.created_at, t.salesperson, d.territory, t.total, t.currency, t.status, t.voided
+            "SELECT t.created_at, t.salesperson, d.territory, t.total, t.currency, t.status, t.voided,
+                    d.received_at
              FROM {table} t LEFT JOIN documents d ON d.doc_id = t.doc_id"
         );
         let mut stmt = conn.prepare(&sql)?;
         let rows = stmt.query_map([], |r| {
             Ok(RawDeal {
-                created_at: r.get(0)?,
+                created_at: trusted_created(policy, r.get(0)?, r.get(7)?),
                 salesperson: r.get(1)?,
                 region: r.get(2)?,
                 total: r.get(3)?,
@@ -111,6 +117,21 @@ pub fn facts(conn: &Connection) -> Result<Facts, ServerError> {
         tracing::warn!(skipped, "report: projection rows that could not be read");
     }
     Ok(facts)
+}
+
+/// A record's creation time as reports date it: the laptop's `created_at` judged against when
+/// the server first received the record ([`clock::trusted`]), as stored text. A claim that
+/// cannot be read stays as it is, for the reader to skip and count.
+fn trusted_created(
+    policy: ClockPolicy,
+    created_at: Option<String>,
+    received_at: Option<String>,
+) -> Option<String> {
+    let claimed = created_at?;
+    match clock::trusted(policy, &claimed, received_at.as_deref(), None) {
+        Some(at) => Some(at.to_rfc3339()),
+        None => Some(claimed),
+    }
 }
 
 fn push_or_count<T>(into: &mut Vec<T>, row: Option<T>, skipped: &mut usize) {

@@ -208,8 +208,10 @@ pub fn append_move(
 }
 
 /// Inserts or replaces a document's snapshot and derived facts. A new document also gets its
-/// origin (territory now, and the author of its first change, appended just before), which
-/// later saves never change.
+/// origin (territory now, and the author of its first change, appended just before) and the
+/// time the server received that change (`received_at`, what laptops' clocks are judged by:
+/// [`crate::clock`]), which later saves never change. `updated_at` is when the server last
+/// received a change to it.
 pub fn save_document(
     conn: &Connection,
     doc_id: &str,
@@ -220,13 +222,16 @@ pub fn save_document(
 ) -> Result<(), ServerError> {
     conn.execute(
         "INSERT INTO documents (doc_id, kind, territory, customer_id, snapshot, updated_at,
-                                origin_territory, origin_user)
+                                origin_territory, origin_user, received_at)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?3,
                  (SELECT user FROM changes WHERE doc_id = ?1 AND hash IS NOT NULL
-                  ORDER BY seq LIMIT 1))
+                  ORDER BY seq LIMIT 1),
+                 COALESCE((SELECT received_at FROM changes WHERE doc_id = ?1
+                           AND hash IS NOT NULL ORDER BY seq LIMIT 1), ?6))
          ON CONFLICT (doc_id) DO UPDATE SET kind = excluded.kind, territory = excluded.territory,
              customer_id = excluded.customer_id, snapshot = excluded.snapshot,
-             updated_at = excluded.updated_at",
+             updated_at = excluded.updated_at,
+             received_at = COALESCE(documents.received_at, excluded.received_at)",
         params![doc_id, kind, territory, customer_id, snapshot, now_text()],
     )?;
     Ok(())

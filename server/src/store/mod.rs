@@ -80,3 +80,10 @@ pub(crate) fn today() -> chrono::NaiveDate {
 pub(crate) fn now_text() -> String {
     chrono::Utc::now().to_rfc3339()
 }
+
+/// Brings an in-memory connection's schema up to date (for unit tests of modules above the
+/// store).
+#[cfg(test)]
+pub(crate) fn migrate_for_tests(conn: &mut Connection) {
+    schema::migrate(conn).expect("the schema migrates");
+}

@@ -181,6 +181,19 @@ UPDATE changes SET owner = (SELECT d.owner FROM documents d WHERE d.doc_id = cha
 UPDATE doc_moves SET from_owner = (SELECT d.owner FROM documents d WHERE d.doc_id = doc_moves.doc_id),
                      to_owner = (SELECT d.owner FROM documents d WHERE d.doc_id = doc_moves.doc_id);
 "#,
+    r#"
+-- When the server first received each document: the receive time of its first accepted change
+-- (for a record the server made itself, such as a flag, its own time), set once and never
+-- changed. Rules and reports judge a laptop's clock by it (shared::clock): the laptop's time is
+-- believed only within the offline window before it. Every logged change has carried its
+-- receive time since the first schema, so existing documents take their first change's; one
+-- without a logged change (none should exist) takes the time of this migration.
+ALTER TABLE documents ADD COLUMN received_at TEXT;
+UPDATE documents SET received_at = COALESCE(
+    (SELECT c.received_at FROM changes c WHERE c.doc_id = documents.doc_id
+     AND c.hash IS NOT NULL ORDER BY c.seq LIMIT 1),
+    strftime('%Y-%m-%dT%H:%M:%fZ', 'now'));
+"#,
 ];
 
 /// Brings the schema up to date, each step in its own transaction.
