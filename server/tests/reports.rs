@@ -149,6 +149,14 @@ async fn rollup_figures_scope_and_formats() {
             "[[user]]\nname = \"cash\"\nrole = \"finance\"\nterritory = \"CN\"\npassword = \"pw-cash\"\n",
         )
         .expect("imports");
+    // These records carry fixed dates in November 2026 whatever day the test runs, as if their
+    // laptops had been offline since then: the offline window is opened to its widest so that
+    // this test is about binning and scope, not about whose clock is believed (tests/tests/clock.rs).
+    server
+        .state
+        .admin()
+        .set_max_offline_days(u64::from(shared::clock::MAX_OFFLINE_DAYS_LIMIT))
+        .expect("sets the window");
     let sh1 = server.login("sh1").await;
     let sh2 = server.login("sh2").await;
     let hz1 = server.login("hz1").await;

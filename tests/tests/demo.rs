@@ -86,7 +86,7 @@ fn the_demo_week_raises_the_planted_flags() {
         &hq.store.report_tree().unwrap(),
         client::store::reports::LAPTOP_ROOT,
         shared::report::Period::Week,
-        demo::print::WEEK_OF.parse().unwrap(),
+        demo::print::week_of(),
         &hq.store.report_facts().unwrap(),
     )
     .unwrap();

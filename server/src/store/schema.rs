@@ -287,4 +287,70 @@ mod tests {
             .unwrap();
         assert_eq!(columns.last().map(String::as_str), Some("credit_hold"));
     }
+
+    /// A database file as the schema before `received_at` left it (the migrations up to it,
+    /// run as that build ran them), holding a document with two logged changes, a flag the
+    /// server wrote, and a document whose log rows are gone.
+    fn database_before_received_at(path: &std::path::Path) {
+        let mut conn = Connection::open(path).unwrap();
+        let previous = MIGRATIONS.len() - 1;
+        for (index, sql) in MIGRATIONS.iter().enumerate().take(previous) {
+            let tx = conn.transaction().unwrap();
+            tx.execute_batch(sql).unwrap();
+            if index == 0 {
+                tx.execute_batch(&shared::projection::ddl()).unwrap();
+            }
+            tx.pragma_update(None, "user_version", index as i64 + 1)
+                .unwrap();
+            tx.commit().unwrap();
+        }
+        conn.execute_batch(
+            "INSERT INTO changes (hash, doc_id, territory, user, bytes, received_at)
+             VALUES (x'01', 'customer-a', 'EAST-SH', 'zhang.wei', x'00', '2026-10-01T02:00:00+00:00'),
+                    (x'02', 'flag-f', 'EAST-SH', '$server', x'00', '2026-10-03T05:00:00+00:00'),
+                    (x'03', 'customer-a', 'EAST-SH', 'zhang.wei', x'00', '2026-11-20T02:00:00+00:00');
+             INSERT INTO documents (doc_id, kind, territory, snapshot, updated_at)
+             VALUES ('customer-a', 'customer', 'EAST-SH', x'00', '2026-11-20T02:00:00+00:00'),
+                    ('flag-f', 'flag', 'EAST-SH', x'00', '2026-10-03T05:00:00+00:00'),
+                    ('orphan-o', 'order', 'EAST-SH', x'00', '2026-09-01T00:00:00+00:00');",
+        )
+        .unwrap();
+        let version: i64 = conn
+            .pragma_query_value(None, "user_version", |row| row.get(0))
+            .unwrap();
+        assert_eq!(version, previous as i64);
+    }
+
+    #[test]
+    fn a_database_made_before_receive_times_takes_them_from_its_log() {
+        let dir = tempfile::TempDir::new().unwrap();
+        let path = dir.path().join("server.db");
+        database_before_received_at(&path);
+        let before = chrono::Utc::now();
+        let store = crate::store::Store::open(&path).unwrap();
+        let received = |doc: &str| -> String {
+            store
+                .blocking(|c| {
+                    Ok(c.query_row(
+                        "SELECT received_at FROM documents WHERE doc_id = ?1",
+                        [doc],
+                        |r| r.get(0),
+                    )?)
+                })
+                .unwrap()
+        };
+        // The first change's receive time, not the latest one's.
+        assert_eq!(received("customer-a"), "2026-10-01T02:00:00+00:00");
+        assert_eq!(received("flag-f"), "2026-10-03T05:00:00+00:00");
+        // No logged change: the migration's own time.
+        let orphan = crate::clock::instant(&received("orphan-o")).unwrap();
+        assert!(orphan >= before - chrono::Duration::seconds(1), "{orphan}");
+        // A later save keeps the receive time.
+        store
+            .blocking(|c| {
+                crate::store::log::save_document(c, "customer-a", "customer", "EAST-SH", None, b"")
+            })
+            .unwrap();
+        assert_eq!(received("customer-a"), "2026-10-01T02:00:00+00:00");
+    }
 }

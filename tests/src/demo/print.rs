@@ -26,9 +26,11 @@ fn nodes() -> Vec<&'static str> {
     nodes
 }
 
-/// A day of the demo week: the table shows the week holding it, the week the records (and so
-/// the flags they raised) were made in.
-pub const WEEK_OF: &str = "2026-11-25";
+/// A day of the demo week (its Wednesday): the table shows the week holding it, the week the
+/// records (and so the flags they raised) were made in.
+pub fn week_of() -> chrono::NaiveDate {
+    super::week::week_day(2)
+}
 
 /// The server's rollup of `node` for the demo week, as head office (`token`) fetches it.
 pub fn week_rollup(url: &str, token: &str, node: &str) -> anyhow::Result<Rollup> {
@@ -37,7 +39,7 @@ pub fn week_rollup(url: &str, token: &str, node: &str) -> anyhow::Result<Rollup>
         .query(&[
             ("node", node),
             ("period", "week"),
-            ("date", WEEK_OF),
+            ("date", week_of().to_string().as_str()),
             ("format", "json"),
         ])
         .bearer_auth(token)
@@ -57,7 +59,11 @@ pub fn head_office(url: &str, laptops: &[Laptop], outcome: &Outcome) -> anyhow::
         .meta("token")?
         .context("head office is not signed in")?;
     let fetch = |node: &str| week_rollup(url, &token, node);
-    println!("\nHead office (总部), week of 23 November 2026 — GET {url}/v1/reports/rollup:");
+    let week = super::week::monday().with_timezone(&chrono_tz::Asia::Shanghai);
+    println!(
+        "\nHead office (总部), week of {} — GET {url}/v1/reports/rollup:",
+        week.format("%-d %B %Y")
+    );
     let mut rows = Vec::new();
     let mut company = None;
     for node in nodes() {

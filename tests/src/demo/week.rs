@@ -6,14 +6,19 @@
 //! and goods of a batch shipped to Shanghai turning up in a Guangzhou customer's stock (both
 //! 窜货), and two salespeople creating the same customer while offline (撞单).
 //!
-//! Orders record the batch shipped on each line, `B2611{product:02}-{region}`; visits' stock
+//! Orders record the batch shipped on each line, `B{yymm}{product:02}-{region}`; visits' stock
 //! checks see the same codes in the same region, so only the planted one is out of place.
+//!
+//! The week is the one before the week the demo runs in ([`monday`]): the laptops sync days
+//! after their work, as in the field, within the offline window in which the server believes
+//! their clocks (`shared::clock`). A fixed date would drift out of that window as time passes,
+//! and the server would then rightly date the whole week by when it received it.
 
 use std::collections::BTreeMap;
 use std::path::Path;
 
 use anyhow::Context;
-use chrono::{Duration, TimeZone, Utc};
+use chrono::{Datelike, Duration, NaiveDate, TimeZone, Utc};
 use client::Store;
 use client::sync::{self, Http, SyncOptions};
 use rust_decimal::Decimal;
@@ -248,7 +253,7 @@ fn work_a_week(
             let mut order = Order::from_quotation(
                 quote_id,
                 &quotation,
-                format!("O-202611-{n:03}{k}"),
+                format!("O-{}-{n:03}{k}", monday.format("%Y%m")),
                 user.clone(),
                 monday + Duration::days(3),
             );
@@ -260,7 +265,7 @@ fn work_a_week(
                 line.batch = product.map(|p| batch_code(p, &home));
             }
             order.delivery_deadline =
-                Some(chrono::NaiveDate::from_ymd_opt(2026, 12, 10).context("date")?);
+                Some(week_day(17));
             // The first salesperson of each region orders through a dealer; in the first region
             // that dealer is the neighbouring region's, which is not authorised here: 窜货.
             order.dealer_id = pick_dealer(dealers, &home, n == 0);
@@ -312,12 +317,12 @@ fn quote(
         );
     }
     let quotation = Quotation {
-        number: format!("Q-202611-{n:03}{k}"),
+        number: format!("Q-{}-{n:03}{k}", monday().format("%Y%m")),
         customer_id: customer,
         salesperson: laptop.person.user.clone(),
         currency: Currency::CNY,
         lines,
-        valid_until: chrono::NaiveDate::from_ymd_opt(2026, 12, 31),
+        valid_until: Some(week_day(38)),
         delivery_terms: Some("送货上门，运费我方承担".into()),
         payment_terms: Some("月结30天".into()),
         status: QuoteStatus::Sent,
@@ -336,7 +341,7 @@ const STOCK_SHIPPED_TO: &str = "EAST-SH";
 
 /// The batch code of a product (its index in [`PRODUCTS`]) shipped into a region this week.
 fn batch_code(product: usize, region: &str) -> String {
-    format!("B2611{product:02}-{region}")
+    format!("B{}{product:02}-{region}", monday().format("%y%m"))
 }
 
 /// The dealer for an order: the home region's own, or (to plant a 窜货) a neighbour's that is
@@ -368,10 +373,8 @@ fn plant_duplicate_customer(
         .filter(|&i| laptops[i].person.territory == "EAST-SH")
         .take(2)
         .collect();
-    let now = Utc
-        .with_ymd_and_hms(2026, 11, 25, 3, 0, 0)
-        .single()
-        .context("date")?;
+    // Wednesday 11:00 in Shanghai.
+    let now = monday() + Duration::days(2) + Duration::hours(2);
     for (k, &i) in pair.iter().enumerate() {
         let laptop = &mut laptops[i];
         let name = if k == 0 {
@@ -399,9 +402,26 @@ fn plant_duplicate_customer(
     Ok(())
 }
 
-/// Monday 09:00 in Shanghai of the demo week (the week of 23 November 2026).
+/// Monday 09:00 in Shanghai of the demo week: the week before the one the demo runs in, so that
+/// every record of the week is dated days (never weeks) before its laptop syncs, and none in the
+/// future. Fixed for the whole run.
 pub fn monday() -> chrono::DateTime<Utc> {
-    Utc.with_ymd_and_hms(2026, 11, 23, 1, 0, 0)
-        .single()
-        .unwrap_or_else(Utc::now)
+    static MONDAY: std::sync::OnceLock<chrono::DateTime<Utc>> = std::sync::OnceLock::new();
+    *MONDAY.get_or_init(|| {
+        let zone = chrono_tz::Asia::Shanghai;
+        let today = Utc::now().with_timezone(&zone).date_naive();
+        let this_week = today - Duration::days(i64::from(today.weekday().num_days_from_monday()));
+        let monday = (this_week - Duration::days(7)).and_hms_opt(9, 0, 0);
+        // Shanghai has no daylight saving, so 09:00 on a Monday always exists.
+        monday
+            .and_then(|at| zone.from_local_datetime(&at).single())
+            .map_or_else(Utc::now, |at| at.with_timezone(&Utc))
+    })
+}
+
+/// The date (in Shanghai) `days` after the demo week's Monday.
+pub fn week_day(days: i64) -> NaiveDate {
+    (monday() + Duration::days(days))
+        .with_timezone(&chrono_tz::Asia::Shanghai)
+        .date_naive()
 }
