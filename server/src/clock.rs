@@ -97,16 +97,27 @@ mod tests {
         let at = |text: &str| instant(text).unwrap();
         let received = "2026-12-04T09:00:00+00:00";
         let table = [
-            ("2026-12-01T09:00:00Z", Some(received), at("2026-12-01T09:00:00Z")),
+            (
+                "2026-12-01T09:00:00Z",
+                Some(received),
+                at("2026-12-01T09:00:00Z"),
+            ),
             ("2025-12-01T09:00:00Z", Some(received), at(received)),
             ("2027-12-01T09:00:00Z", Some(received), at(received)),
         ];
         for (claimed, first, expected) in table {
-            assert_eq!(trusted(policy, claimed, first, None), Some(expected), "{claimed}");
+            assert_eq!(
+                trusted(policy, claimed, first, None),
+                Some(expected),
+                "{claimed}"
+            );
         }
         assert_eq!(trusted(policy, "yesterday", Some(received), None), None);
         let unknown = trusted(policy, "2000-01-01T00:00:00Z", None, None).unwrap();
-        assert!(unknown > at("2026-01-01T00:00:00Z"), "judged as received now");
+        assert!(
+            unknown > at("2026-01-01T00:00:00Z"),
+            "judged as received now"
+        );
     }
 
     #[test]

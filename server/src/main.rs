@@ -409,7 +409,10 @@ fn admin(state: &AppState, action: AdminCommand) -> anyhow::Result<()> {
         AdminCommand::Clock {
             action: ClockCommand::Show,
         } => {
-            println!("max_offline_days = {}", admin.clock_policy()?.max_offline_days());
+            println!(
+                "max_offline_days = {}",
+                admin.clock_policy()?.max_offline_days()
+            );
         }
         AdminCommand::Recheck => {
             let summary = admin.recheck()?;

@@ -164,9 +164,21 @@ mod tests {
         // (case, claimed, believed time)
         let table = [
             ("made while online", received, received),
-            ("a week offline keeps its date", received - days(5), received - days(5)),
-            ("the window's first instant", received - days(31), received - days(31)),
-            ("just beyond the window", received - days(31) - second, received),
+            (
+                "a week offline keeps its date",
+                received - days(5),
+                received - days(5),
+            ),
+            (
+                "the window's first instant",
+                received - days(31),
+                received - days(31),
+            ),
+            (
+                "just beyond the window",
+                received - days(31) - second,
+                received,
+            ),
             ("backdated a year", received - days(365), received),
             ("a second in the future", received + second, received),
             ("a clock a year ahead", received + days(365), received),
@@ -187,9 +199,17 @@ mod tests {
         let policy = ClockPolicy::default();
         let table = [
             ("done between the syncs", t(8, 3), t(8, 3)),
-            ("done before it was first synced, within the window", t(1, 2), t(1, 2)),
+            (
+                "done before it was first synced, within the window",
+                t(1, 2),
+                t(1, 2),
+            ),
             ("after the last receipt", t(11, 0), t(10, 9)),
-            ("far before the first receipt", t(1, 9) - Duration::days(40), t(1, 9)),
+            (
+                "far before the first receipt",
+                t(1, 9) - Duration::days(40),
+                t(1, 9),
+            ),
         ];
         for (case, claimed, expected) in table {
             assert_eq!(trusted_time(claimed, receipt, policy), expected, "{case}");

@@ -46,20 +46,23 @@ fn customer_made_at(laptop: &Laptop, user: &str, at: DateTime<Utc>) -> RecordId 
 }
 
 /// A sent quotation for `customer` made at `quoted`, and a confirmed order from it made at
-/// `ordered`, of 10 × 100.00 CNY each, on `laptop` with its clock reading those times.
+/// `ordered`, of 10 × 100.00 CNY each at `discount` percent (30 is beyond a salesperson's
+/// authority, so each raises a flag), on `laptop` with its clock reading those times. Returns
+/// the order's id.
 fn deal_made_at(
     laptop: &Laptop,
-    user: &str,
     customer: RecordId,
+    discount: i64,
     quoted: DateTime<Utc>,
     ordered: DateTime<Utc>,
-) {
+) -> RecordId {
+    let user = "zhang.wei";
     let line = Line {
         product: "BEER".into(),
         description: None,
         quantity: Decimal::from(10),
         unit_price: Decimal::from(100),
-        discount_pct: Decimal::ZERO,
+        discount_pct: Decimal::from(discount),
         position: 1024,
         batch: None,
     };
@@ -88,7 +91,7 @@ fn deal_made_at(
         ordered,
     );
     order.status = OrderStatus::Confirmed;
-    store.create(&order, "order from quotation").unwrap();
+    store.create(&order, "order from quotation").unwrap()
 }
 
 /// The server's rollup of Shanghai for the day `date`, as its manager fetches it.
@@ -115,12 +118,15 @@ fn server_day(server: &TestServer, manager: &Laptop, date: NaiveDate) -> Value {
         .unwrap()
 }
 
-/// (new customers, quotations, orders) in a rollup.
-fn counts(rollup: &Value) -> (u64, u64, u64) {
+/// (new customers, quotations, orders, beyond-authority flags) in a rollup.
+fn counts(rollup: &Value) -> (u64, u64, u64, u64) {
     (
         rollup["new_customers"].as_u64().unwrap(),
         rollup["quotations"]["count"].as_u64().unwrap(),
         rollup["orders"]["count"].as_u64().unwrap(),
+        rollup["flag_totals"]["beyond_authority"]
+            .as_u64()
+            .unwrap_or(0),
     )
 }
 
@@ -129,7 +135,9 @@ fn a_customer_backdated_a_year_does_not_win_the_duplicate_dispute() {
     let server = TestServer::start();
     // Zhang registers the customer and syncs.
     let zhang = laptop(&server, "zhang.wei", "pw-zhang");
-    let first = zhang.create(&["customer", "add", NAME, "--region", "EAST-SH", "--tax-id", TAX_ID]);
+    let first = zhang.create(&[
+        "customer", "add", NAME, "--region", "EAST-SH", "--tax-id", TAX_ID,
+    ]);
     assert_eq!(zhang.sync()["rejected"], 0);
     // Li registers the same customer afterwards, on a laptop whose clock says a year ago.
     let li = laptop(&server, "li.na", "pw-li");
@@ -187,18 +195,22 @@ fn a_deal_dated_far_away_is_counted_when_the_server_received_it() {
     // dates 400 days ahead.
     let past = Utc::now() - Duration::days(400);
     let future = Utc::now() + Duration::days(400);
-    deal_made_at(&zhang, "zhang.wei", customer, past, future);
+    deal_made_at(&zhang, customer, 30, past, future);
     assert_eq!(zhang.sync()["rejected"], 0);
     let today = day(Utc::now());
 
     let boss = laptop(&server, "east.boss", "pw-boss");
     assert_eq!(
         counts(&server_day(&server, &boss, today)),
-        (1, 1, 1),
-        "the customer, the quotation and the order all count on the day they reached the server"
+        (1, 1, 1, 2),
+        "the customer, the quotation, the order and their flags all count on the day they \
+         reached the server"
     );
-    assert_eq!(counts(&server_day(&server, &boss, day(past))), (0, 0, 0));
-    assert_eq!(counts(&server_day(&server, &boss, day(future))), (0, 0, 0));
+    assert_eq!(counts(&server_day(&server, &boss, day(past))), (0, 0, 0, 0));
+    assert_eq!(
+        counts(&server_day(&server, &boss, day(future))),
+        (0, 0, 0, 0)
+    );
 }
 
 #[test]
@@ -208,11 +220,57 @@ fn a_week_offline_keeps_its_dates() {
     // Five days offline: a customer, a quotation and an order, all made then, synced now.
     let then = Utc::now() - Duration::days(5);
     let customer = customer_made_at(&zhang, "zhang.wei", then);
-    deal_made_at(&zhang, "zhang.wei", customer, then, then);
+    deal_made_at(&zhang, customer, 30, then, then);
     assert_eq!(zhang.sync()["rejected"], 0);
     let today = day(Utc::now());
 
     let boss = laptop(&server, "east.boss", "pw-boss");
-    assert_eq!(counts(&server_day(&server, &boss, day(then))), (1, 1, 1));
-    assert_eq!(counts(&server_day(&server, &boss, today)), (0, 0, 0));
+    assert_eq!(
+        counts(&server_day(&server, &boss, day(then))),
+        (1, 1, 1, 2),
+        "the records and the flags they raised count on the day they were made"
+    );
+    assert_eq!(counts(&server_day(&server, &boss, today)), (0, 0, 0, 0));
+}
+
+/// The `credit_hold` column of the laptop's order list for one order.
+fn hold_column(laptop: &Laptop, order: RecordId) -> Value {
+    let rows = laptop.json(&["order", "list"]);
+    rows.as_array()
+        .and_then(|rows| rows.iter().find(|r| r["id"] == order.to_string()))
+        .map(|row| row["credit_hold"].clone())
+        .unwrap_or_else(|| panic!("order {order} not listed: {rows}"))
+}
+
+#[test]
+fn a_backdated_order_does_not_slip_in_before_the_orders_already_placed() {
+    let server = TestServer::start();
+    let zhang = laptop(&server, "zhang.wei", "pw-zhang");
+    let boss = laptop(&server, "east.boss", "pw-boss");
+    let customer = zhang.create(&[
+        "customer",
+        "add",
+        "上海授信测试贸易有限公司",
+        "--region",
+        "EAST-SH",
+    ]);
+    zhang.sync();
+    boss.sync();
+    boss.ok(&["customer", "edit", &customer, "--credit-limit", "1500"]);
+    assert_eq!(boss.sync()["rejected"], 0);
+    zhang.sync();
+    let customer: RecordId = customer.parse().unwrap();
+    // An order of 1000 within the limit of 1500, placed and synced.
+    let now = Utc::now();
+    let placed = deal_made_at(&zhang, customer, 0, now, now);
+    assert_eq!(zhang.sync()["rejected"], 0);
+    assert_eq!(hold_column(&zhang, placed), Value::Null);
+    // A second order of 1000, which its laptop dates a year back: it is the one that takes the
+    // customer past the limit, and the one held.
+    let year_ago = Utc::now() - Duration::days(365);
+    let late = deal_made_at(&zhang, customer, 0, year_ago, year_ago);
+    assert_eq!(zhang.sync()["rejected"], 0);
+    zhang.sync();
+    assert_eq!(hold_column(&zhang, late), "held");
+    assert_eq!(hold_column(&zhang, placed), Value::Null);
 }

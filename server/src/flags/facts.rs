@@ -389,9 +389,9 @@ pub fn occurred_at(
             .query_map([id.to_string()], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
             .collect::<Result<_, _>>()?;
         for (time, first, last) in times {
-            let trusted = time.as_deref().and_then(|time| {
-                clock::trusted(policy, time, first.as_deref(), last.as_deref())
-            });
+            let trusted = time
+                .as_deref()
+                .and_then(|time| clock::trusted(policy, time, first.as_deref(), last.as_deref()));
             latest = latest.max(trusted);
         }
     }

@@ -264,8 +264,7 @@ fn work_a_week(
                 let product = PRODUCTS.iter().position(|p| p.0 == line.product);
                 line.batch = product.map(|p| batch_code(p, &home));
             }
-            order.delivery_deadline =
-                Some(week_day(17));
+            order.delivery_deadline = Some(week_day(17));
             // The first salesperson of each region orders through a dealer; in the first region
             // that dealer is the neighbouring region's, which is not authorised here: 窜货.
             order.dealer_id = pick_dealer(dealers, &home, n == 0);
